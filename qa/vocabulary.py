@@ -1,0 +1,342 @@
+"""A vocabulary of NHS bodies, services, places and money, with one canonical name per thing.
+
+`find_bodies`, `find_services`, `find_places` and `find_amounts` return `Mention`s with offsets
+into the text given; where names overlap, the longest wins ("London Councils" over "councils").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = [
+    "Mention", "find_bodies", "find_services", "find_places", "find_amounts",
+    "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES",
+]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name found in a text: its span, its wording there, and the canonical name it stands for."""
+
+    start: int
+    end: int
+    text: str
+    canonical: str
+
+
+# Each entry: canonical name -> regex alternatives. Lower-case alternatives match in any case;
+# an alternative containing capitals (acronyms, proper names) matches only as written, so "DES"
+# and "PEC" do not fire on ordinary words.
+_PL = r"(?:s|es)?"  # optional plural
+_BODY_TABLE: dict[str, tuple[str, ...]] = {
+    "CCGs": (r"clinical commissioning groups?", r"CCGs?", r"NHS [A-Z][\w ]*? CCG"),
+    "NHS England area teams": (
+        r"NHS England['’]s (?:local )?area teams?", r"(?:local )?area teams?",
+        r"NHS England (?:local |regional )?area teams?",
+    ),
+    "NHS England": (r"NHS England", r"NHSE", r"NHS Commissioning Board", r"NHS CB"),
+    "local authorities": (
+        r"local authorit(?:y|ies)", r"councils?", r"local government", r"boroughs?",
+        r"town halls?", r"county councils?", r"city councils?", r"unitary authorit(?:y|ies)",
+        r"local councils?", r"borough councils?", r"district councils?",
+    ),
+    "combined authorities": (r"combined authorit(?:y|ies)",),
+    "London Councils": (r"London Councils",),
+    "health and wellbeing boards": (r"health and well-?being boards?", r"HWBs?"),
+    "PCTs": (r"primary care trusts?", r"PCTs?"),
+    "strategic health authorities": (r"strategic health authorit(?:y|ies)", r"SHAs?"),
+    "local NHS bodies": (),  # "NHS <place>": filled in from the gazetteer below
+    "health boards": (r"health boards?", r"(?:[A-Z][\w-]+ )+(?:University )?Health Board"),
+    "integration joint boards": (r"integration joint boards?", r"IJBs?"),
+    "health and social care partnerships": (r"health and social care partnerships?", r"HSCPs?"),
+    "GP consortia": (
+        r"(?:GP |commissioning )?consorti(?:a|um|ums)", r"practice-based commissioning (?:groups?|clusters?|consorti(?:a|um))",
+        r"PBC (?:groups?|clusters?)", r"locality boards?", r"GP(?:-led)? commissioning groups?",
+        r"GP-led boards?",
+    ),
+    "GP commissioners": (r"GP commissioners?", r"clinical commissioners?"),
+    "GP leaders": (r"GP leaders?", r"GP representatives?"),
+    "GPs": (
+        r"GPs?", r"general practitioners?", r"GP partners?", r"(?:GP )?practices",
+        r"groups of (?:GPs|practices)", r"GP surger(?:y|ies)",
+    ),
+    "federations": (r"(?:GP )?federations?",),
+    "primary care networks": (r"primary care networks?", r"PCNs?"),
+    "local care organisations": (r"local care organi[sz]ations?", r"LCOs?"),
+    "multispecialty community providers": (
+        r"multi-?specialty (?:community |care )?providers?", r"MCPs?",
+    ),
+    "integrated care boards": (r"integrated care boards?", r"ICBs?"),
+    "integrated care systems": (r"integrated care systems?", r"ICSs?"),
+    "sustainability and transformation partnerships": (
+        r"sustainability and transformation (?:partnerships?|plans?)", r"STPs?",
+    ),
+    "LMCs": (r"local medical committees?", r"LMCs?"),
+    "PECs": (r"professional executive committees?", r"PECs?"),
+    "clinical senates": (r"clinical senates?",),
+    "hospital trusts": (
+        r"hospital trusts?", r"acute trusts?", r"foundation trusts?", r"hospitals",
+        r"secondary care trusts?", r"(?:the )?local (?:District )?General Hospital",
+    ),
+    "NHS trusts": (r"(?:NHS )?trusts?",),
+    "community providers": (r"community providers?", r"community trusts?"),
+    "private providers": (r"private (?:providers?|companies|company|sector)",),
+    "the Treasury": (r"(?:HM )?Treasury", r"[Cc]hancellor(?: of the Exchequer)?"),
+    "the Government": (r"[Gg]overnment", r"ministers?", r"Whitehall", r"[Pp]rime [Mm]inister"),
+    "Department of Health": (
+        r"Department of Health(?: and Social Care)?", r"DHSC", r"DH", r"DoH",
+        r"[Hh]ealth [Ss]ecretary", r"[Hh]ealth [Mm]inisters?",
+    ),
+    "Scottish Government": (r"Scottish Government", r"Holyrood"),
+    "Welsh Government": (r"Welsh Government",),
+    "the BMA": (r"BMA", r"British Medical Association"),
+    "GPC": (r"GPC", r"General Practitioners Committee", r"GP Committee"),
+    "RCGP": (r"RCGP", r"Royal College of (?:GPs|General Practitioners)"),
+    "NAPC": (r"NAPC", r"National Association of Primary Care"),
+    "CQC": (r"CQC", r"Care Quality Commission"),
+    "Monitor": (r"Monitor",),
+    "NHS Improvement": (r"NHS Improvement", r"NHSI"),
+    "Public Health England": (r"Public Health England", r"PHE"),
+    "Healthwatch": (r"Healthwatch",),
+    "overview and scrutiny committees": (r"overview and scrutiny (?:boards?|committees?)",),
+    "directors of public health": (r"directors? of public health",),
+    "pharmacies": (r"(?:community )?pharmac(?:y|ies)", r"pharmacists?"),
+}
+
+_SERVICE_TABLE: dict[str, tuple[str, ...]] = {
+    "GP services": (r"GP services?", r"general practice", r"GP care", r"general medical services"),
+    "GP access": (r"(?:seven-day |7-day |extended )?(?:routine )?GP access",),
+    "primary care": (
+        r"primary (?:medical )?care(?: services)?", r"primary care commissioning",
+        r"elements of primary care", r"parts of primary care",
+    ),
+    "GP contract": (
+        r"(?:the )?GP contracts?", r"(?:new )?national (?:voluntary )?contracts?",
+        r"(?:the )?elements of the GP contract",
+    ),
+    "GMS contracts": (r"GMS(?: contracts?)?", r"General Medical Services contracts?"),
+    "PMS contracts": (r"PMS(?: contracts?)?", r"Personal Medical Services contracts?"),
+    "APMS contracts": (r"APMS(?: contracts?)?",),
+    "capitated contracts": (r"capitated contracts?", r"capitation contracts?"),
+    "enhanced services": (
+        r"(?:directed |local |national )?enhanced services?", r"DESs?", r"LESs?",
+        r"network contract DES", r"LES and DES", r"DES and LES",
+    ),
+    "QOF": (r"QOF(?: funding| payments)?", r"Quality and Outcomes Framework"),
+    "global sum": (r"global sum",),
+    "premises": (r"premises", r"property costs", r"estates?(?: buy-?out)?", r"GP buildings"),
+    "social care": (r"(?:adult |children['’]s )?social care",),
+    "health and social care": (
+        r"(?:joint |integrated |joined-up )?health and (?:social )?care(?: services)?",
+    ),
+    "secondary care": (
+        r"secondary care(?: services)?", r"hospital (?:services|care)", r"acute care",
+        r"(?:sections of )?district hospitals",
+    ),
+    "community services": (r"community (?:health )?services", r"community care", r"district nursing"),
+    "urgent care": (r"(?:community )?urgent care(?: services)?", r"out-of-hours(?: services| care)?", r"OOH"),
+    "nursing services": (r"nursing(?: services)?",),
+    "care homes": (r"care homes?", r"nursing homes?"),
+    "public health": (r"public health(?: services)?",),
+    "sexual health services": (r"sexual(?: and reproductive)? health(?: services| clinics)?", r"contraception services"),
+    "mental health services": (r"mental health(?: services| care)?",),
+    "dental services": (r"dental (?:services|care)", r"dentistry"),
+    "pharmacy services": (r"pharmacy(?: services)?", r"pharmaceutical services"),
+    "eye care services": (r"optometry(?: services)?", r"eye care(?: services)?"),
+    "maternity services": (r"maternity(?: services| care)?",),
+    "prescribing": (r"prescribing",),
+    "diagnostics": (r"diagnostics?(?: services)?",),
+    "revalidation": (r"revalidation",),
+    "performers lists": (r"performer['’]?s['’]? lists?",),
+    "performance management": (r"(?:individual and practice )?performance management",),
+    "contract management": (r"contract management",),
+    "co-commissioning": (r"(?:primary care |primary )?co-commissioning(?: responsibilities| role)?",),
+    "conflicts of interest": (r"conflicts? of interests?",),
+    "budget": (
+        r"(?:joint |pooled |commissioning |health |NHS |GP |primary care |social care |annual )*budgets?",
+        r"funding",
+    ),
+}
+
+# Places: canonical name, then aliases after "=". Proper names, so they match only as written.
+_PLACE_LIST = """
+England; Scotland; Wales; Northern Ireland; UK=United Kingdom=Britain=Great Britain
+North East; North West; Yorkshire and the Humber; East Midlands; West Midlands; East of England;
+South East; South West; North of England=north of England; Midlands; the South; Home Counties
+London=the capital; Greater Manchester; Manchester; Merseyside; West Yorkshire;
+South Yorkshire; Tyne and Wear; Birmingham; Leeds; Sheffield; Bradford; Liverpool; Bristol;
+Newcastle=Newcastle upon Tyne; Leicester; Nottingham; Coventry; Hull=Kingston upon Hull;
+Stoke-on-Trent=Stoke; Wolverhampton; Derby; Southampton; Portsmouth; Plymouth; Brighton=Brighton and Hove;
+Milton Keynes; Northampton; Norwich; Luton; Sunderland; Preston; Blackpool; Blackburn;
+Middlesbrough; Swindon; Oxford; Cambridge; Exeter; Gloucester; York; Peterborough; Ipswich;
+Doncaster; Huddersfield; Wakefield; Warrington; Chester; Lancaster; Carlisle; Durham;
+Bournemouth; Poole; Dorset; Slough; Southend=Southend-on-Sea; Telford; Worcester; Lincoln;
+Bolton; Bury; Oldham; Rochdale; Salford; Stockport; Tameside; Trafford; Wigan;
+Knowsley; St Helens; Sefton=South Sefton; Wirral; Halton; Cheshire; Lancashire; Cumbria;
+Northumberland; County Durham; North Yorkshire; East Riding; Lincolnshire; Nottinghamshire;
+Derbyshire; Leicestershire; Rutland; Northamptonshire; Warwickshire; Staffordshire;
+Shropshire=Shropshire County; Herefordshire; Worcestershire; Gloucestershire; Oxfordshire;
+Buckinghamshire; Bedfordshire; Hertfordshire; Cambridgeshire; Norfolk; Suffolk; Essex; Kent;
+Surrey; Sussex=East Sussex=West Sussex; Hampshire; Isle of Wight; Berkshire; Wiltshire; Somerset;
+Devon; Cornwall; Isles of Scilly
+Barking and Dagenham; Barnet; Bexley; Brent; Bromley; Camden; City of London; Croydon; Ealing;
+Enfield; Greenwich; Hackney; Hammersmith and Fulham; Haringey; Harrow; Havering; Hillingdon;
+Hounslow; Islington; Kensington and Chelsea; Kingston=Kingston upon Thames; Lambeth; Lewisham;
+Merton; Newham; Redbridge; Richmond=Richmond upon Thames; Southwark; Sutton; Tower Hamlets;
+Waltham Forest; Wandsworth; Westminster
+Glasgow; Edinburgh; Aberdeen; Dundee; Inverness; Lothian; Tayside; Grampian; Highland; Fife;
+Lanarkshire; Ayrshire and Arran; Scottish Borders; Dumfries and Galloway; Forth Valley;
+Greater Glasgow and Clyde; Orkney; Shetland; Western Isles
+Cardiff; Swansea; Newport; Wrexham; Betsi Cadwaladr; Cwm Taf; Aneurin Bevan; Hywel Dda; Powys;
+Belfast
+"""
+# Scottish and Welsh health board areas: "NHS Lothian" is a health board, not an English trust.
+_DEVOLVED_BOARD_AREAS = (
+    "Lothian", "Tayside", "Grampian", "Highland", "Fife", "Lanarkshire", "Ayrshire and Arran",
+    "Scottish Borders", "Dumfries and Galloway", "Forth Valley", "Greater Glasgow and Clyde", "Orkney",
+    "Shetland", "Western Isles", "Powys",
+)
+
+
+def _parse_places(listing: str) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for item in re.split(r"[;\n]", listing):
+        names = [name.strip() for name in item.split("=") if name.strip()]
+        for name in names:
+            aliases[name] = names[0]
+    return aliases
+
+
+_PLACE_ALIASES = _parse_places(_PLACE_LIST)
+PLACES: tuple[str, ...] = tuple(dict.fromkeys(_PLACE_ALIASES.values()))
+BODIES: tuple[str, ...] = tuple(_BODY_TABLE)
+SERVICES: tuple[str, ...] = tuple(_SERVICE_TABLE)
+
+
+_REGEX_SYNTAX = re.compile(r"\\.|\[[^\]]*\]|\(\?[:!=<]*")
+_NAME_WORD = re.compile(r"[A-Z]{2,}|[A-Z][a-z]*")
+
+
+def _alternative(pattern: str) -> str:
+    """Wrap a pattern so ordinary words match in any case but capitalised names only as written."""
+    out, position = [], 0
+    for syntax in _REGEX_SYNTAX.finditer(pattern):
+        out.append(_NAME_WORD.sub(lambda m: f"(?-i:{m.group()})", pattern[position:syntax.start()]))
+        out.append(syntax.group())
+        position = syntax.end()
+    out.append(_NAME_WORD.sub(lambda m: f"(?-i:{m.group()})", pattern[position:]))
+    return "(?i:" + "".join(out) + ")"
+
+
+def _compile(table: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str]]]:
+    compiled = []
+    for canonical, patterns in table.items():
+        for pattern in patterns:
+            compiled.append((canonical, re.compile(rf"(?<![\w-])(?:{_alternative(pattern)})(?![\w-])")))
+    return compiled
+
+
+@lru_cache(maxsize=1)
+def _body_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    compiled = _compile(_BODY_TABLE)
+    devolved = "|".join(re.escape(a) for a in sorted(_DEVOLVED_BOARD_AREAS, key=len, reverse=True))
+    english = "|".join(
+        re.escape(name) for name in sorted(_PLACE_ALIASES, key=len, reverse=True)
+        if _PLACE_ALIASES[name] not in _DEVOLVED_BOARD_AREAS and name[0].isupper()
+    )
+    compiled.append(("health boards", re.compile(rf"(?<![\w-])NHS (?:{devolved})(?![\w-])")))
+    compiled.append(("local NHS bodies", re.compile(rf"(?<![\w-])NHS (?:{english})(?![\w-])")))
+    return compiled
+
+
+@lru_cache(maxsize=1)
+def _service_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return _compile(_SERVICE_TABLE)
+
+
+@lru_cache(maxsize=1)
+def _place_pattern() -> re.Pattern[str]:
+    names = sorted(_PLACE_ALIASES, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
+
+
+def _longest_first(candidates: list[Mention]) -> list[Mention]:
+    """Keep the longest of overlapping mentions (earliest on ties), returned in text order."""
+    kept: list[Mention] = []
+    for mention in sorted(candidates, key=lambda m: (-(m.end - m.start), m.start)):
+        if all(mention.end <= other.start or mention.start >= other.end for other in kept):
+            kept.append(mention)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mention]:
+    found = [
+        Mention(match.start(), match.end(), match.group(), canonical)
+        for canonical, pattern in patterns
+        for match in pattern.finditer(text)
+    ]
+    return _longest_first(found)
+
+
+def find_bodies(text: str) -> list[Mention]:
+    """NHS and government bodies named in text, e.g. "clinical commissioning groups" -> "CCGs"."""
+    return _scan(text, _body_patterns())
+
+
+def find_services(text: str) -> list[Mention]:
+    """Services, contracts and funds named in text, e.g. "DES" -> "enhanced services"."""
+    return _scan(text, _service_patterns())
+
+
+def find_places(text: str) -> list[Mention]:
+    """Places in the UK named in text, e.g. "South Sefton" -> "Sefton", "the capital" -> "London"."""
+    return [
+        Mention(m.start(), m.end(), m.group(), _PLACE_ALIASES[m.group()])
+        for m in _place_pattern().finditer(text)
+    ]
+
+
+_AMOUNT = re.compile(
+    r"£\s?(\d[\d,]*(?:\.\d+)?)\s?(bn|billion|m|million|k|thousand)?(?![\w])", re.IGNORECASE
+)
+_UNIT = {"bn": "bn", "billion": "bn", "m": "m", "million": "m", "k": "k", "thousand": "k"}
+
+
+def find_amounts(text: str) -> list[Mention]:
+    """Sums of money in pounds, canonical in short form: "£850 million" -> "£850m"."""
+    return [
+        Mention(m.start(), m.end(), m.group(), f"£{m.group(1)}{_UNIT.get((m.group(2) or '').lower(), '')}")
+        for m in _AMOUNT.finditer(text)
+    ]
+
+
+def _canonical(name: str, finder, known: tuple[str, ...]) -> str:
+    cleaned = " ".join(name.split())
+    for canonical in known:
+        if canonical.lower() == cleaned.lower():
+            return canonical
+    mentions = finder(cleaned)
+    if mentions:
+        return max(mentions, key=lambda m: m.end - m.start).canonical
+    return cleaned
+
+
+def canonical_body(name: str) -> str:
+    """The canonical name of a body ("councils" -> "local authorities"); unknown names come back tidied."""
+    return _canonical(name, find_bodies, BODIES)
+
+
+def canonical_service(name: str) -> str:
+    """The canonical name of a service ("LES" -> "enhanced services"); unknown names come back tidied."""
+    return _canonical(name, find_services, SERVICES)
+
+
+def canonical_place(name: str) -> str:
+    """The canonical name of a place ("the capital" -> "London"); unknown names come back tidied."""
+    cleaned = " ".join(name.split())
+    for place in PLACES:
+        if place.lower() == cleaned.lower():
+            return place
+    mentions = find_places(cleaned)
+    return max(mentions, key=lambda m: m.end - m.start).canonical if mentions else cleaned
