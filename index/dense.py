@@ -1,0 +1,141 @@
+"""Dense vector index over passage embeddings, backed by FAISS; scores are cosine similarities.
+
+Rows are positions in insertion order. FAISS stays inside this module: callers pass and get
+numpy float32 arrays and plain Python lists, never faiss objects or -1 placeholder ids.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qa.errors import IndexCorruptError, InputError
+
+try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
+    import torch  # noqa: F401
+except ImportError:  # the dense index itself does not need torch
+    pass
+import faiss
+
+EXACT = "exact"
+HNSW = "hnsw"
+KINDS = (EXACT, HNSW)
+FILE_NAME = "dense.faiss"
+
+# HNSW graph settings: M=32 links per node and a wide construction beam trade build time for
+# recall; efSearch is the query-time beam, the knob to turn when recall matters more than speed.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 128
+
+
+def _check_dim(dim: object) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise InputError(f"dim must be a positive integer, got {dim!r}")
+    return dim
+
+
+def _check_kind(kind: object) -> str:
+    if kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+    return kind  # type: ignore[return-value]
+
+
+def _normalised(vectors: object, dim: int, what: str) -> np.ndarray:
+    """A C-contiguous float32 copy of `vectors` (n, dim) with each row scaled to unit length."""
+    if not isinstance(vectors, np.ndarray):
+        raise InputError(f"{what} must be a numpy array of shape (n, {dim}), got {type(vectors).__name__}")
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        raise InputError(f"{what} must have shape (n, {dim}), got {vectors.shape}")
+    if vectors.dtype != np.float32:
+        raise InputError(f"{what} must have dtype float32, got {vectors.dtype}")
+    if not np.isfinite(vectors).all():
+        bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+        raise InputError(f"{what} must be finite; row {bad} contains NaN or infinity")
+    out = np.array(vectors, dtype=np.float32, order="C", copy=True)
+    faiss.normalize_L2(out)  # leaves all-zero rows at zero, so they score 0 against everything
+    return out
+
+
+class DenseIndex:
+    """Cosine-similarity search over float32 vectors: "exact" (flat) or "hnsw" (approximate, for large corpora)."""
+
+    def __init__(self, dim: int, kind: str = EXACT, *, ef_search: int = HNSW_EF_SEARCH) -> None:
+        self.dim = _check_dim(dim)
+        self.kind = _check_kind(kind)
+        if kind == EXACT:
+            self._index = faiss.IndexFlatIP(dim)
+        else:
+            self._index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            self._index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            self.ef_search = ef_search
+
+    @property
+    def ef_search(self) -> int | None:
+        """The HNSW query-time beam width (higher: better recall, slower); None for "exact"."""
+        return int(self._index.hnsw.efSearch) if self.kind == HNSW else None
+
+    @ef_search.setter
+    def ef_search(self, value: int) -> None:
+        if self.kind != HNSW:
+            raise InputError(f"ef_search applies only to kind 'hnsw', this index is {self.kind!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"ef_search must be a positive integer, got {value!r}")
+        self._index.hnsw.efSearch = value
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append float32 vectors of shape (n, dim); they get rows len(self) .. len(self) + n - 1."""
+        rows = _normalised(vectors, self.dim, "vectors")
+        if len(rows):
+            self._index.add(rows)
+
+    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """For each query row, up to k (row, cosine) pairs, best first; k is clamped to len(self)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InputError(f"k must be a positive integer, got {k!r}")
+        rows = _normalised(queries, self.dim, "queries")
+        k = min(k, len(self))
+        if k == 0 or len(rows) == 0:
+            return [[] for _ in range(len(rows))]
+        scores, ids = self._index.search(rows, k)
+        # FAISS pads with id -1 when it finds fewer than k neighbours (HNSW can, on small graphs).
+        return [
+            [(int(i), float(s)) for i, s in zip(id_row, score_row) if i >= 0 and math.isfinite(s)]
+            for id_row, score_row in zip(ids, scores)
+        ]
+
+    def to_files(self) -> dict[str, bytes]:
+        """The index as {"dense.faiss": bytes}, for `index.store.write_index`."""
+        return {FILE_NAME: faiss.serialize_index(self._index).tobytes()}
+
+    @classmethod
+    def from_files(
+        cls, files: dict[str, bytes], dim: int, kind: str = EXACT, *, rows: int | None = None
+    ) -> "DenseIndex":
+        """Rebuild from `to_files` output, checking the kind, dimension and (if given) number of rows."""
+        dim, kind = _check_dim(dim), _check_kind(kind)
+        if FILE_NAME not in files:
+            raise IndexCorruptError(f"the dense index file {FILE_NAME} is missing from the index")
+        try:
+            # deserialize_index already returns the concrete class; calling faiss.downcast_index on
+            # it would make a second, non-owning wrapper that dangles once the first is freed.
+            loaded = faiss.deserialize_index(np.frombuffer(files[FILE_NAME], dtype=np.uint8))
+        except (RuntimeError, ValueError, TypeError) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IndexCorruptError(f"{FILE_NAME} is not a readable FAISS index ({first_line})") from exc
+        expected_type = faiss.IndexFlatIP if kind == EXACT else faiss.IndexHNSWFlat
+        if not isinstance(loaded, expected_type) or loaded.metric_type != faiss.METRIC_INNER_PRODUCT:
+            raise IndexCorruptError(
+                f"{FILE_NAME} holds a {type(loaded).__name__} (metric {loaded.metric_type}); "
+                f"kind {kind!r} expects {expected_type.__name__} with the inner-product metric"
+            )
+        if loaded.d != dim:
+            raise IndexCorruptError(f"{FILE_NAME} holds vectors of dimension {loaded.d}, expected {dim}")
+        if rows is not None and loaded.ntotal != rows:
+            raise IndexCorruptError(f"{FILE_NAME} holds {loaded.ntotal} vectors, expected {rows} (one per passage)")
+        index = cls.__new__(cls)
+        index.dim, index.kind, index._index = dim, kind, loaded
+        return index

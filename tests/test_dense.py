@@ -1,0 +1,131 @@
+"""Contract tests for index/dense.py: exact search equals brute force; HNSW recall is checked against it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.dense import FILE_NAME, DenseIndex
+from qa.errors import IndexCorruptError, InputError
+
+
+def _data(n: int, dim: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+
+
+def _brute_force(base: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows by cosine similarity, computed in float64 numpy."""
+    b = base / np.linalg.norm(base, axis=1, keepdims=True)
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    sims = q.astype(np.float64) @ b.astype(np.float64).T
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(sims, order, axis=1)
+
+
+def test_exact_equals_brute_force_ranking():
+    base, queries = _data(500, 32, seed=1), _data(20, 32, seed=2)
+    index = DenseIndex(32)
+    index.add(base[:200])  # two batches: rows keep insertion order across calls
+    index.add(base[200:])
+    expected_ids, expected_scores = _brute_force(base, queries, 10)
+    results = index.search(queries, 10)
+    assert len(results) == 20
+    for hits, ids, scores in zip(results, expected_ids, expected_scores):
+        assert [row for row, _ in hits] == ids.tolist()
+        np.testing.assert_allclose([s for _, s in hits], scores, atol=1e-5)
+
+
+def test_scores_are_cosine_whatever_the_vector_length():
+    index = DenseIndex(2)
+    index.add(np.array([[10.0, 0.0], [0.0, 0.5], [1.0, 1.0]], dtype=np.float32))
+    hits = index.search(np.array([[3.0, 0.0]], dtype=np.float32), 3)[0]
+    assert [row for row, _ in hits] == [0, 2, 1]
+    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+
+
+def test_hnsw_recall_at_10_against_exact():
+    base, queries = _data(3000, 48, seed=3), _data(100, 48, seed=4)
+    exact, approx = DenseIndex(48, "exact"), DenseIndex(48, "hnsw")
+    exact.add(base)
+    approx.add(base)
+    truth = exact.search(queries, 10)
+    found = approx.search(queries, 10)
+    recall = np.mean([len({r for r, _ in t} & {r for r, _ in f}) / 10 for t, f in zip(truth, found)])
+    assert recall >= 0.95, f"HNSW recall@10 {recall:.3f} below 0.95"
+
+
+def test_k_is_clamped_and_empty_index_returns_empty_lists():
+    index = DenseIndex(4, "hnsw")
+    queries = _data(2, 4, seed=5)
+    assert index.search(queries, 5) == [[], []]
+    index.add(_data(3, 4, seed=6))
+    results = index.search(queries, 50)
+    assert [sorted(r for r, _ in hits) for hits in results] == [[0, 1, 2], [0, 1, 2]]
+    assert all(r >= 0 for hits in results for r, _ in hits)
+
+
+def test_ef_search_is_settable_on_hnsw_only():
+    index = DenseIndex(4, "hnsw", ef_search=40)
+    assert index.ef_search == 40
+    index.ef_search = 300
+    assert index.ef_search == 300
+    with pytest.raises(InputError, match="positive integer"):
+        index.ef_search = 0
+    assert DenseIndex(4).ef_search is None
+    with pytest.raises(InputError, match="only to kind 'hnsw'"):
+        DenseIndex(4).ef_search = 10
+
+
+@pytest.mark.parametrize(
+    "vectors, message",
+    [
+        (np.zeros((2, 3), dtype=np.float32), r"shape \(n, 4\), got \(2, 3\)"),
+        (np.zeros(4, dtype=np.float32), r"shape \(n, 4\), got \(4,\)"),
+        (np.zeros((2, 4), dtype=np.float64), "dtype float32, got float64"),
+        (np.array([[0, 0, 0, 0], [1, np.nan, 0, 0]], dtype=np.float32), "row 1 contains NaN"),
+        ([[0.0, 0.0, 0.0, 0.0]], "numpy array"),
+    ],
+)
+def test_add_rejects_bad_vectors_saying_what_was_expected(vectors, message):
+    index = DenseIndex(4)
+    with pytest.raises(InputError, match=message):
+        index.add(vectors)
+    assert len(index) == 0
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(InputError, match="kind must be one of 'exact', 'hnsw', got 'ivf'"):
+        DenseIndex(4, "ivf")
+    with pytest.raises(InputError, match="dim must be a positive integer"):
+        DenseIndex(0)
+    with pytest.raises(InputError, match="k must be a positive integer, got 0"):
+        DenseIndex(4).search(np.zeros((1, 4), dtype=np.float32), 0)
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_round_trip_through_files_gives_identical_results(kind):
+    base, queries = _data(300, 16, seed=7), _data(5, 16, seed=8)
+    index = DenseIndex(16, kind)
+    index.add(base)
+    files = index.to_files()
+    assert set(files) == {FILE_NAME} and isinstance(files[FILE_NAME], bytes)
+    loaded = DenseIndex.from_files(files, 16, kind, rows=300)
+    assert len(loaded) == 300 and loaded.kind == kind
+    assert loaded.ef_search == index.ef_search
+    assert loaded.search(queries, 7) == index.search(queries, 7)
+
+
+def test_from_files_rejects_undeserializable_or_inconsistent_bytes():
+    index = DenseIndex(8)
+    index.add(_data(10, 8, seed=9))
+    good = index.to_files()[FILE_NAME]
+    for bad in (good[: len(good) // 2], b"not a faiss index", b""):
+        with pytest.raises(IndexCorruptError, match="not a readable FAISS index"):
+            DenseIndex.from_files({FILE_NAME: bad}, 8)
+    with pytest.raises(IndexCorruptError, match="dimension 8, expected 16"):
+        DenseIndex.from_files({FILE_NAME: good}, 16)
+    with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
+        DenseIndex.from_files({FILE_NAME: good}, 8, rows=11)
+    with pytest.raises(IndexCorruptError, match="kind 'hnsw' expects IndexHNSWFlat"):
+        DenseIndex.from_files({FILE_NAME: good}, 8, "hnsw")
+    with pytest.raises(IndexCorruptError, match="dense.faiss is missing"):
+        DenseIndex.from_files({}, 8)
