@@ -78,7 +78,7 @@ def opinion_cue(question: str) -> str | None:
 
 
 def question_intent(question: str) -> str:
-    """Return "opinion" when the question asks what readers, GPs or anyone think or said; else "fact"."""
+    """Return "opinion" if the question asks what people think, felt or said, else "fact"."""
     return OPINION if opinion_cue(question) is not None else FACT
 
 
