@@ -1,0 +1,176 @@
+"""Build, extend, save and load a corpus index: documents -> passages -> vectors and terms.
+
+A plain sequence of stages; each stage lives in its own module (chunk, embed, dense, lexical, store).
+"""
+from __future__ import annotations
+
+import io
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from index.chunk import ChunkConfig, chunk_document
+from index.dense import DenseIndex
+from index.embed import Embedder
+from index.lexical import LexicalIndex
+from index.records import Comment, Document, Passage
+from index.store import check_compatible, read_index, write_index
+from qa.errors import IndexCorruptError, InputError
+
+DENSE_KINDS = ("exact", "hnsw")
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How an index is built: chunking, and exact or approximate vector search (hnsw for large corpora)."""
+
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    dense_kind: str = "exact"
+
+    def __post_init__(self) -> None:
+        if self.dense_kind not in DENSE_KINDS:
+            raise InputError(f"dense_kind must be one of {', '.join(DENSE_KINDS)}, got {self.dense_kind!r}")
+
+
+@dataclass
+class CorpusIndex:
+    """Everything search needs, in memory. Rows of `window_passage` map each vector to its passage."""
+
+    documents: dict[str, Document]
+    passages: list[Passage]
+    window_passage: np.ndarray  # int64, one entry per dense vector
+    dense: DenseIndex
+    lexical: LexicalIndex
+    model: str
+    config: IndexConfig
+
+    def meta(self) -> dict:
+        return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
+                "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
+                "passages": len(self.passages), "vectors": int(len(self.window_passage))}
+
+
+def build_index(documents: Sequence[Document], embedder: Embedder, config: IndexConfig = IndexConfig(),
+                progress: bool | None = None) -> CorpusIndex:
+    """Chunk, embed and index `documents` from scratch."""
+    empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
+                        LexicalIndex.build([]), embedder.name, config)
+    return add_documents(empty, documents, embedder, progress)
+
+
+def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: Embedder,
+                  progress: bool | None = None) -> CorpusIndex:
+    """A new index with `documents` added; only the new passages are embedded (the lexical side is rebuilt,
+    which is cheap). Raises InputError if a document id is already indexed."""
+    _check_same_model(index, embedder)
+    clashes = sorted({d.id for d in documents} & index.documents.keys())
+    seen: set[str] = set()
+    clashes += sorted(d.id for d in documents if d.id in seen or seen.add(d.id))
+    if clashes:
+        raise InputError(f"document ids already in the index: {', '.join(clashes[:5])}; remove them or give new ids")
+    progress = sys.stderr.isatty() if progress is None else progress
+    new_passages = [p for d in documents for p in chunk_document(d, embedder.count_tokens, embedder.max_tokens,
+                                                                  index.config.chunk)]
+    windows = [(len(index.passages) + row, _window_text(passage, start, end))
+               for row, passage in enumerate(new_passages) for start, end in passage.windows]
+    vectors = embedder.encode([text for _, text in windows], progress=progress)
+    # A copy, so searches running on the old index (the web app) never see half an update.
+    dense = DenseIndex.from_files(index.dense.to_files(), index.dense.dim, index.config.dense_kind)
+    if len(vectors):
+        dense.add(vectors)
+    passages = index.passages + new_passages
+    return CorpusIndex(
+        documents={**index.documents, **{d.id: d for d in documents}},
+        passages=passages,
+        window_passage=np.concatenate([index.window_passage, np.array([r for r, _ in windows], dtype=np.int64)]),
+        dense=dense,
+        lexical=LexicalIndex.build([_lexical_text(p) for p in passages]),
+        model=index.model, config=index.config,
+    )
+
+
+def _window_text(passage: Passage, start: int, end: int) -> str:
+    return passage.text[start - passage.start:end - passage.start]
+
+
+def _lexical_text(passage: Passage) -> str:
+    # The title is part of what a passage is about, for BM25 as for a reader.
+    return f"{passage.title}\n{passage.text}"
+
+
+def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:
+    check_compatible({"model": index.model, "dimension": index.dense.dim},
+                     {"model": embedder.name, "dimension": embedder.dimension})
+
+
+def save_index(index: CorpusIndex, folder: str | Path) -> None:
+    """Write the index folder atomically; the manifest is written last."""
+    files = {
+        "documents.jsonl": _jsonl(_document_dict(d) for d in index.documents.values()),
+        "passages.jsonl": _jsonl(_passage_dict(p) for p in index.passages),
+        "windows.npy": _npy(index.window_passage),
+    }
+    files.update(index.dense.to_files())
+    files.update(index.lexical.to_files())
+    write_index(Path(folder), files, index.meta())
+
+
+def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIndex:
+    """Read and verify an index folder; with an embedder, also check it is the model the index was built with."""
+    meta, files = read_index(Path(folder))
+    if embedder is not None:
+        check_compatible(meta, {"model": embedder.name, "dimension": embedder.dimension})
+    try:
+        config = IndexConfig(ChunkConfig(**meta["chunk"]), meta["dense_kind"])
+        documents = {d.id: d for d in map(_document_from, _read_jsonl(files["documents.jsonl"]))}
+        passages = [_passage_from(row, documents) for row in _read_jsonl(files["passages.jsonl"])]
+        window_passage = np.load(io.BytesIO(files["windows.npy"]), allow_pickle=False).astype(np.int64)
+        dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"])
+        lexical = LexicalIndex.from_files(files)
+    except (KeyError, ValueError, TypeError) as error:
+        raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
+    if len(dense) != len(window_passage) or len(lexical) != len(passages):
+        raise IndexCorruptError(
+            f"index at {folder} is inconsistent: {len(dense)} vectors for {len(window_passage)} windows, "
+            f"{len(lexical)} lexical rows for {len(passages)} passages; rebuild it with `qa index`")
+    return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config)
+
+
+def _document_dict(document: Document) -> dict:
+    return asdict(document)
+
+
+def _document_from(row: dict) -> Document:
+    comments = tuple(Comment(**c) for c in row.pop("comments"))
+    return Document(**row, comments=comments)
+
+
+def _passage_dict(passage: Passage) -> dict:
+    row = asdict(passage)
+    del row["text"], row["title"]  # derivable from the document; stored once
+    return row
+
+
+def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
+    document = documents[row["doc_id"]]
+    text = document.source_text(row["comment"])[row["start"]:row["end"]]
+    windows = tuple(tuple(w) for w in row.pop("windows"))
+    return Passage(**row, title=document.title, text=text, windows=windows)
+
+
+def _jsonl(rows: Iterable[dict]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+def _read_jsonl(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

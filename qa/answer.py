@@ -1,0 +1,179 @@
+"""Extractive answers: the sentences that best answer a question, each with a numbered citation.
+
+Reporting and reader comments are never blended: a comment's sentence is quoted and labelled as a
+reader's view, and questions of fact are answered from reporting first.
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from index.embed import Embedder
+from index.lexical import tokenize
+from index.records import ARTICLE, COMMENT, Document
+from index.sentences import split_sentences
+from qa.errors import InputError
+from qa.types import Answer, Citation, Hit
+
+NOTHING_FOUND = "I found nothing in these articles that answers this question."
+SpeakerLookup = Callable[[str, int, int], "tuple[str, str | None] | None"]  # (doc_id, start, end) -> (name, role)
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """How answers are composed; `min_confidence` was set from measurements on the shipped eval set."""
+
+    max_sentences: int = 3
+    passages: int = 5  # sentences are drawn from this many top passages
+    min_confidence: float = 0.45
+    relative_cutoff: float = 0.75  # a further sentence must score at least this share of the best
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_sentences <= 10:
+            raise InputError(f"max_sentences must be between 1 and 10, got {self.max_sentences}")
+        if not 1 <= self.passages <= 50:
+            raise InputError(f"passages must be between 1 and 50, got {self.passages}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise InputError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    coverage: float  # idf-weighted share of the question's terms the sentence contains
+    similarity: float  # cosine between sentence and question
+    score: float
+
+
+class SentenceScorer:
+    """Scores sentences against a question by meaning and by the question's rarer words.
+
+    Sentence vectors are cached by text, since the same passages come back across questions.
+    """
+
+    def __init__(self, embedder: Embedder, idf: dict[str, float], cache_size: int = 20_000):
+        self.embedder = embedder
+        self.idf = idf
+        self._default_idf = max(idf.values(), default=1.0)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def candidates(self, question: str, hits: Sequence[Hit], documents: dict[str, Document]) -> list[Candidate]:
+        spans = [(hit, start, end) for hit in hits
+                 for start, end in split_sentences(documents[hit.doc_id].source_text(hit.comment), hit.start, hit.end)]
+        texts = [documents[hit.doc_id].source_text(hit.comment)[start:end] for hit, start, end in spans]
+        similarities = self._similarities(question, texts)
+        terms = self._weights(question)
+        best_hit = max((hit.score for hit in hits), default=1.0) or 1.0
+        result = []
+        for (hit, start, end), text, similarity in zip(spans, texts, similarities):
+            coverage = self._coverage(terms, text)
+            score = 0.5 * similarity + 0.35 * coverage + 0.15 * max(hit.score, 0.0) / best_hit
+            result.append(Candidate(hit, start, end, text, coverage, float(similarity), score))
+        return result
+
+    def _weights(self, text: str) -> dict[str, float]:
+        return {term: self.idf.get(term, self._default_idf) for term in set(tokenize(text))}
+
+    def _coverage(self, weights: dict[str, float], sentence: str) -> float:
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        present = set(tokenize(sentence))
+        return sum(w for term, w in weights.items() if term in present) / total
+
+    def _similarities(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing)):
+                self._cache[text] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros(0)
+        query = self.embedder.encode([question])[0]
+        return np.array([float(self._cache[t] @ query) for t in texts])
+
+
+def confidence(best: Candidate | None) -> float:
+    """How strongly the best sentence answers: meaning and word evidence must both be there."""
+    if best is None:
+        return 0.0
+    return float(0.6 * best.similarity + 0.4 * best.coverage)
+
+
+def choose_sentences(candidates: Sequence[Candidate], prefer: str, config: AnswerConfig) -> list[Candidate]:
+    """The best sentences, at most one per passage; `prefer` ("article" or "comment") fills first."""
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    if not ranked:
+        return []
+    floor = ranked[0].score * config.relative_cutoff
+    chosen: list[Candidate] = []
+    used_passages: set[str] = set()
+    for group in (prefer, ARTICLE if prefer == COMMENT else COMMENT):
+        for candidate in ranked:
+            if len(chosen) >= config.max_sentences:
+                break
+            if candidate.hit.kind != group or candidate.hit.passage_id in used_passages:
+                continue
+            if chosen and candidate.score < floor:
+                continue
+            if any(_same_text(candidate.text, c.text) for c in chosen):
+                continue
+            chosen.append(candidate)
+            used_passages.add(candidate.hit.passage_id)
+    return chosen
+
+
+def _same_text(a: str, b: str) -> bool:
+    return re.sub(r"\W+", "", a.lower()) == re.sub(r"\W+", "", b.lower())
+
+
+def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: Sequence[Hit],
+            config: AnswerConfig, speaker_of: SpeakerLookup | None = None) -> Answer:
+    """An Answer from chosen sentences, or an abstention that still lists the nearest passages."""
+    if not chosen or score < config.min_confidence:
+        return Answer(question=question, text=NOTHING_FOUND + " The nearest passages are listed as sources.",
+                      abstained=True, nearest=tuple(nearest), confidence=score)
+    reporting = [c for c in chosen if c.hit.kind == ARTICLE]
+    comments = [c for c in chosen if c.hit.kind == COMMENT]
+    citations: list[Citation] = []
+    lines = []
+    for candidate in reporting + comments:  # reporting first, then readers' views, never interleaved
+        speaker = speaker_of(candidate.hit.doc_id, candidate.start, candidate.end) \
+            if speaker_of and candidate.hit.kind == ARTICLE else None
+        citation = _citation(len(citations) + 1, candidate, speaker)
+        citations.append(citation)
+        lines.append(_sentence_line(candidate, citation))
+    return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations),
+                  nearest=tuple(nearest), confidence=score)
+
+
+def _citation(n: int, candidate: Candidate, speaker: tuple[str, str | None] | None) -> Citation:
+    hit = candidate.hit
+    return Citation(
+        n=n, text=hit.text, doc_id=hit.doc_id, title=hit.title, kind=hit.kind, author=hit.author,
+        start=hit.start, end=hit.end, score=hit.score, sentence_start=candidate.start,
+        sentence_end=candidate.end, passage_id=hit.passage_id, comment=hit.comment,
+        speaker=speaker[0] if speaker else None, speaker_role=speaker[1] if speaker else None,
+    )
+
+
+def _sentence_line(candidate: Candidate, citation: Citation) -> str:
+    sentence = candidate.text.lstrip("• ").strip()
+    if citation.kind == COMMENT:
+        who = f"A reader ({citation.author})" if citation.author else "An anonymous reader"
+        return f"{who} commented under “{citation.title}”: “{sentence}” [{citation.n}]"
+    if citation.speaker:
+        role = f" ({citation.speaker_role})" if citation.speaker_role else ""
+        return f"According to {citation.speaker}{role}: {sentence} [{citation.n}]"
+    return f"{sentence} [{citation.n}]"

@@ -1,0 +1,203 @@
+"""The public entry point: an Engine over one index answers `search`, `ask`, `chat` and `commissioning`."""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from index.build import CorpusIndex, IndexConfig, add_documents, build_index, load_index, save_index
+from index.embed import DEFAULT_MODEL_NAME, Embedder, SentenceTransformerEmbedder
+from index.ingest import load_documents
+from index.lexical import tokenize
+from index.records import ARTICLE, COMMENT, Document
+from index.store import FORMAT_VERSION
+from qa.answer import AnswerConfig, SentenceScorer, choose_sentences, compose, confidence
+from qa.errors import IndexCorruptError, InputError
+from qa.intent import OPINION, question_intent
+from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
+from qa.types import Answer, Hit
+
+MAX_QUESTION_CHARS = 1000
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
+
+
+def check_question(question: object) -> str:
+    """The question, stripped; InputError if it is not text of 1 to MAX_QUESTION_CHARS characters."""
+    if not isinstance(question, str):
+        raise InputError(f"a question must be text, got {type(question).__name__}")
+    stripped = question.strip()
+    if not stripped:
+        raise InputError(f"the question is empty; ask a question of 1 to {MAX_QUESTION_CHARS:,} characters")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(stripped):,} characters long; "
+                         f"the most allowed is {MAX_QUESTION_CHARS:,}")
+    return stripped
+
+
+def cache_root() -> Path:
+    """Where built indexes of the default corpus are kept: $QA_CACHE_DIR, else the user cache folder."""
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nhs-commissioning-qa"
+
+
+class Engine:
+    """Search and cited answers over one corpus index. Safe to share between threads."""
+
+    def __init__(self, index: CorpusIndex, embedder: Embedder, *, retrieval: RetrievalConfig = RetrievalConfig(),
+                 answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None):
+        self.embedder = embedder
+        self.retrieval_config = retrieval
+        self.answer_config = answer
+        self.index_dir = Path(index_dir) if index_dir else None
+        self._lock = threading.Lock()  # serialises index updates; reads use whichever index is current
+        self._use(index)
+
+    def _use(self, index: CorpusIndex) -> None:
+        self._index = index
+        self._retriever = Retriever(index, self.embedder, self.retrieval_config)
+        self._scorer: SentenceScorer | None = None
+        self._facts = None
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls, *, embedder: Embedder | None = None, cache_dir: str | Path | None = None, **options) -> "Engine":
+        """An engine over the shipped default corpus; its index is built on first use and cached."""
+        embedder = embedder or SentenceTransformerEmbedder()
+        files = sorted(DEFAULT_CORPUS.glob("*.txt"))
+        folder = Path(cache_dir or cache_root()) / f"default-{_fingerprint(files, embedder, IndexConfig())}"
+        if (folder / "manifest.json").is_file():
+            try:
+                return cls.load(folder, embedder=embedder, **options)
+            except IndexCorruptError:
+                pass  # a damaged cache is rebuilt, never trusted
+        return cls.build(files, folder, embedder=embedder, **options)
+
+    @classmethod
+    def build(cls, paths: Iterable[str | Path], index_dir: str | Path | None, *, embedder: Embedder | None = None,
+              config: IndexConfig = IndexConfig(), progress: bool | None = None, **options) -> "Engine":
+        """Ingest `paths` (pages, JSONL files or folders), index them, and save to `index_dir` if given."""
+        documents = load_documents(paths)
+        embedder = embedder or SentenceTransformerEmbedder()
+        index = build_index(documents, embedder, config, progress=progress)
+        if index_dir is not None:
+            save_index(index, index_dir)
+        return cls(index, embedder, index_dir=index_dir, **options)
+
+    @classmethod
+    def from_documents(cls, documents: Sequence[Document], *, embedder: Embedder | None = None,
+                       config: IndexConfig = IndexConfig(), progress: bool | None = None, **options) -> "Engine":
+        """An in-memory engine over documents you already have (nothing is saved)."""
+        embedder = embedder or SentenceTransformerEmbedder()
+        return cls(build_index(documents, embedder, config, progress=progress), embedder, **options)
+
+    @classmethod
+    def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, **options) -> "Engine":
+        """Open a saved index, checking its files and that it was built with this embedder's model."""
+        embedder = embedder or SentenceTransformerEmbedder()
+        return cls(load_index(index_dir, embedder), embedder, index_dir=index_dir, **options)
+
+    def configured(self, *, retrieval: RetrievalConfig | None = None,
+                   answer: AnswerConfig | None = None) -> "Engine":
+        """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
+        return Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
+                      answer=answer or self.answer_config, index_dir=self.index_dir)
+
+    # -- the corpus ---------------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        """The indexed documents, in the order they were added."""
+        return list(self._index.documents.values())
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self._index.documents[doc_id]
+        except KeyError:
+            raise InputError(f"no document with id {doc_id!r} in this index") from None
+
+    def info(self) -> dict:
+        """What the index holds and how it was built."""
+        return {**self._index.meta(), "index_dir": str(self.index_dir) if self.index_dir else None,
+                "retrieval": vars(self.retrieval_config).copy()}
+
+    def add(self, paths: Iterable[str | Path], progress: bool | None = None) -> list[Document]:
+        """Ingest and index more pages or JSONL files without rebuilding; saved if the engine has an index_dir."""
+        documents = load_documents(paths)
+        with self._lock:
+            updated = add_documents(self._index, documents, self.embedder, progress=progress)
+            if self.index_dir is not None:
+                save_index(updated, self.index_dir)
+            self._use(updated)
+        return documents
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
+               mode: str | None = None) -> list[Hit]:
+        """The k best passages for `query`, best first; kind is "both", "article" or "comment"."""
+        return self._retriever.search(check_question(query), k, kind=kind, doc_ids=doc_ids, mode=mode)
+
+    def ask(self, question: str, *, k: int = 5, kind: str = "both", doc_ids: Sequence[str] | None = None,
+            mode: str | None = None) -> Answer:
+        """A cited, extractive answer, or an abstention listing the nearest passages."""
+        question = check_question(question)
+        check_k(k)
+        check_choice("kind", kind, KIND_FILTERS)
+        retriever, documents = self._retriever, self._index.documents
+        prefer = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
+        pool = self.answer_config.passages
+        hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode)
+        if kind == "both":
+            other = ARTICLE if prefer == COMMENT else COMMENT
+            hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode)
+        candidates = self._sentence_scorer().candidates(question, hits, documents)
+        preferred = [c for c in candidates if c.hit.kind == prefer]
+        best = max(preferred or candidates, key=lambda c: c.score, default=None)
+        if prefer == ARTICLE and kind == "both" and confidence(best) < self.answer_config.min_confidence:
+            # No reporting answers it: readers' comments may, and are labelled as such.
+            best = max(candidates, key=lambda c: c.score, default=None)
+            prefer = best.hit.kind if best else prefer
+        chosen = choose_sentences(candidates, prefer, self.answer_config)
+        if prefer == ARTICLE:
+            chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
+        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode)
+        return compose(question, chosen, confidence(best), nearest, self.answer_config, self._speaker_lookup())
+
+    def chat(self, **options):
+        """A conversation whose follow-up questions are resolved against earlier turns."""
+        from qa.chat import ChatSession
+
+        return ChatSession(self, **options)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _sentence_scorer(self) -> SentenceScorer:
+        if self._scorer is None:
+            self._scorer = SentenceScorer(self.embedder, _idf(p.text for p in self._index.passages))
+        return self._scorer
+
+    def _speaker_lookup(self):
+        return None
+
+
+def _idf(texts: Iterable[str]) -> dict[str, float]:
+    frequency: Counter[str] = Counter()
+    count = 0
+    for text in texts:
+        frequency.update(set(tokenize(text)))
+        count += 1
+    return {term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
+
+
+def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{embedder.name}|{config.chunk.to_dict()}|{config.dense_kind}".encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

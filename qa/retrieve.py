@@ -1,0 +1,181 @@
+"""Hybrid retrieval: BM25 and dense candidates fused into one ranking, with kind and document filters.
+
+Dense scores are per window; a passage scores its best window (so no text is ever truncated by the
+model). Fusion is convex (min-max normalised scores, weighted) or reciprocal-rank.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from index.build import CorpusIndex
+from index.embed import Embedder
+from index.records import COMMENT
+from qa.errors import InputError
+from qa.types import Hit
+
+MODES = ("hybrid", "lexical", "dense")
+FUSIONS = ("convex", "rrf")
+KIND_FILTERS = ("both", "article", "comment")
+MAX_K = 100
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """How lexical and dense evidence are combined. Defaults were chosen on half of COVID-QA's articles."""
+
+    mode: str = "hybrid"
+    fusion: str = "convex"
+    dense_weight: float = 0.5  # convex: share of the dense score; rrf: weight of the dense ranking
+    rrf_k: int = 60
+    candidates: int = 100  # from each side, before fusion
+    doc_weight: float = 0.0  # share of the passage's best-in-document score blended in
+
+    def __post_init__(self) -> None:
+        check_choice("mode", self.mode, MODES)
+        check_choice("fusion", self.fusion, FUSIONS)
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise InputError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
+        if not 0.0 <= self.doc_weight <= 1.0:
+            raise InputError(f"doc_weight must be between 0 and 1, got {self.doc_weight}")
+        if self.rrf_k < 1:
+            raise InputError(f"rrf_k must be at least 1, got {self.rrf_k}")
+        if not 1 <= self.candidates <= 10_000:
+            raise InputError(f"candidates must be between 1 and 10000, got {self.candidates}")
+
+
+def check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def check_k(k: int) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise InputError(f"k must be a whole number between 1 and {MAX_K}, got {k!r}")
+
+
+class Retriever:
+    """Ranks the passages of one CorpusIndex for a query."""
+
+    def __init__(self, index: CorpusIndex, embedder: Embedder, config: RetrievalConfig = RetrievalConfig()):
+        self.index = index
+        self.embedder = embedder
+        self.config = config
+        self._is_comment = np.array([p.kind == COMMENT for p in index.passages], dtype=bool)
+        doc_ids = sorted(index.documents)
+        self._doc_row = {doc_id: row for row, doc_id in enumerate(doc_ids)}
+        self._passage_doc = np.array([self._doc_row[p.doc_id] for p in index.passages], dtype=np.int64)
+
+    def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
+               mode: str | None = None) -> list[Hit]:
+        """The k best passages for `query` among those allowed by `kind` and `doc_ids`, best first."""
+        check_k(k)
+        check_choice("kind", kind, KIND_FILTERS)
+        mode = mode or self.config.mode
+        check_choice("mode", mode, MODES)
+        allowed = self._allowed(kind, doc_ids)
+        if not allowed.any():
+            return []
+        lexical = self.index.lexical.scores(query) if mode != "dense" else None
+        dense = self._dense_scores(query, allowed) if mode != "lexical" else None
+        fused = self._fuse(lexical, dense, allowed)
+        order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
+        if mode == "lexical":
+            order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
+        return [self._hit(rank, row, fused, lexical, dense) for rank, row in enumerate(order[:k], start=1)]
+
+    def _allowed(self, kind: str, doc_ids: Sequence[str] | None) -> np.ndarray:
+        allowed = np.ones(len(self.index.passages), dtype=bool)
+        if kind == "article":
+            allowed &= ~self._is_comment
+        elif kind == "comment":
+            allowed &= self._is_comment
+        if doc_ids is not None:
+            unknown = [d for d in doc_ids if d not in self._doc_row]
+            if unknown:
+                raise InputError(f"unknown document id(s): {', '.join(map(str, unknown[:5]))}; "
+                                 f"see Engine.documents() for the ids in this index")
+            allowed &= np.isin(self._passage_doc, [self._doc_row[d] for d in doc_ids])
+        return allowed
+
+    def _dense_scores(self, query: str, allowed: np.ndarray) -> np.ndarray:
+        """Best window score per passage; -inf for passages none of whose windows came back."""
+        vector = self.embedder.encode([query])
+        total = len(self.index.window_passage)
+        scores = np.full(len(self.index.passages), -np.inf, dtype=np.float64)
+        if total == 0:
+            return scores
+        exact = self.index.config.dense_kind == "exact"
+        # Exact search over everything is cheap and lets fusion see every passage's dense score;
+        # an approximate index is asked for enough windows to survive the filters.
+        share = max(allowed.mean(), 1e-3)
+        wanted = total if exact else min(total, int(self.config.candidates * 8 / share))
+        for row, score in self._search_windows(vector, wanted):
+            passage = self.index.window_passage[row]
+            if score > scores[passage]:
+                scores[passage] = score
+        return scores
+
+    def _search_windows(self, vector: np.ndarray, wanted: int) -> list[tuple[int, float]]:
+        return self.index.dense.search(vector, wanted)[0]
+
+    def _fuse(self, lexical: np.ndarray | None, dense: np.ndarray | None, allowed: np.ndarray) -> np.ndarray:
+        if dense is None:
+            return np.where(allowed, lexical, -np.inf)
+        if lexical is None:
+            return np.where(allowed, dense, -np.inf)
+        candidates = _top(lexical, allowed, self.config.candidates) | _top(dense, allowed, self.config.candidates)
+        weight = self.config.dense_weight
+        if self.config.fusion == "rrf":
+            fused = (1 - weight) * _rrf(lexical, candidates, self.config.rrf_k) + \
+                weight * _rrf(dense, candidates, self.config.rrf_k)
+        else:
+            fused = (1 - weight) * _minmax(lexical, candidates) + weight * _minmax(dense, candidates)
+        if self.config.doc_weight:
+            fused = (1 - self.config.doc_weight) * fused + self.config.doc_weight * self._best_in_document(fused)
+        return np.where(candidates, fused, -np.inf)
+
+    def _best_in_document(self, fused: np.ndarray) -> np.ndarray:
+        best = np.full(len(self._doc_row), -np.inf)
+        np.maximum.at(best, self._passage_doc, np.where(np.isfinite(fused), fused, -np.inf))
+        return np.where(np.isfinite(best), best, 0.0)[self._passage_doc]
+
+    def _hit(self, rank: int, row: int, fused: np.ndarray, lexical: np.ndarray | None,
+             dense: np.ndarray | None) -> Hit:
+        passage = self.index.passages[row]
+        return Hit(
+            rank=rank, score=float(fused[row]), passage_id=passage.id, doc_id=passage.doc_id,
+            title=passage.title, kind=passage.kind, author=passage.author, start=passage.start,
+            end=passage.end, text=passage.text, comment=passage.comment,
+            lexical_score=None if lexical is None else float(lexical[row]),
+            dense_score=None if dense is None or not np.isfinite(dense[row]) else float(dense[row]),
+        )
+
+
+def _top(scores: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the n best allowed rows with a real score."""
+    masked = np.where(allowed & np.isfinite(scores), scores, -np.inf)
+    mask = np.zeros(len(scores), dtype=bool)
+    best = np.argsort(-masked, kind="stable")[:n]
+    mask[best[np.isfinite(masked[best])]] = True
+    return mask
+
+
+def _minmax(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Scores scaled to [0, 1] over the candidates; a candidate the side did not score counts as its minimum."""
+    values = scores[candidates & np.isfinite(scores)]
+    if len(values) == 0:
+        return np.zeros(len(scores))
+    low, high = float(values.min()), float(values.max())
+    filled = np.where(np.isfinite(scores), scores, low)
+    return (filled - low) / (high - low) if high > low else np.ones(len(scores))
+
+
+def _rrf(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    ranks = np.zeros(len(scores))
+    rows = np.flatnonzero(candidates & np.isfinite(scores))
+    ordered = rows[np.argsort(-scores[rows], kind="stable")]
+    ranks[ordered] = 1.0 / (k + np.arange(1, len(ordered) + 1))
+    return ranks
