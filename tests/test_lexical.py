@@ -1,0 +1,147 @@
+"""Tests for index/lexical.py: the tokenizer, exact BM25 rankings on tiny corpora, and the file round trip."""
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from index.lexical import FILES, LexicalIndex, tokenize
+from qa.errors import IndexCorruptError, IndexMismatchError, InputError
+
+CORPUS = [
+    "NHS England commissioned GP services in Greater Manchester.",  # 0
+    "The council funds public health; the CCG commissions community services.",  # 1
+    "Readers said the £6bn deal for Greater Manchester was rushed.",  # 2
+    "Nothing relevant here at all.",  # 3
+]
+
+
+def _bm25_reference(texts: list[str], query: str, k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    """Lucene-variant BM25 written out from the formula, as ground truth for the index's scores."""
+    docs = [tokenize(t) for t in texts]
+    avgdl = sum(map(len, docs)) / len(docs)
+    df = Counter(term for doc in docs for term in set(doc))
+    scores = np.zeros(len(docs))
+    for term in tokenize(query):
+        if term not in df:
+            continue
+        idf = math.log(1 + (len(docs) - df[term] + 0.5) / (df[term] + 0.5))
+        for row, doc in enumerate(docs):
+            tf = doc.count(term)
+            scores[row] += idf * tf / (tf + k1 * (1 - b + b * len(doc) / avgdl))
+    return scores
+
+
+def test_tokenize_casefolds_stems_and_drops_stopwords_and_symbols():
+    assert tokenize("The CCG’s commissioners COMMISSIONED £6bn of services") == [
+        "ccg", "commission", "commiss", "6bn", "servic"
+    ]
+    assert tokenize("Don't: who, what and which?") == []
+    assert tokenize("1,000 beds and a 6.5bn budget") == ["1000", "bed", "6.5bn", "budget"]
+    assert tokenize("") == []
+
+
+def test_tokenize_rejects_non_strings():
+    with pytest.raises(InputError, match="must be a string, got int"):
+        tokenize(3)
+
+
+def test_search_ranks_exactly_and_drops_rows_without_a_match():
+    index = LexicalIndex.build(CORPUS)
+    assert len(index) == 4
+    hits = index.search("Greater Manchester deal", 10)
+    assert [row for row, _ in hits] == [2, 0]  # "deal" only occurs in row 2
+    assert hits[0][1] > hits[1][1] > 0
+    assert index.search("who commissions community services?", 10)[0][0] == 1
+
+
+def test_scores_match_the_bm25_formula():
+    for query in ("Greater Manchester deal", "community services commissioned", "NHS"):
+        expected = _bm25_reference(CORPUS, query, k1=1.2, b=0.6)
+        got = LexicalIndex.build(CORPUS, k1=1.2, b=0.6).scores(query)
+        assert got.dtype == np.float32 and got.shape == (4,)
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_stemming_lets_commissioning_find_commissioned():
+    index = LexicalIndex.build(["The trust was commissioned last year.", "An unrelated sentence."])
+    assert [row for row, _ in index.search("commissioning", 5)] == [0]
+
+
+def test_k_limits_results_and_ties_break_by_row():
+    index = LexicalIndex.build(["beds", "other", "beds", "beds", "words"])
+    assert index.search("beds", 2) == index.search("beds", 10)[:2]
+    assert [row for row, _ in index.search("beds", 2)] == [0, 2]
+    assert [row for row, _ in index.search("beds", 10)] == [0, 2, 3]
+
+
+def test_queries_without_known_terms_return_nothing():
+    index = LexicalIndex.build(CORPUS)
+    assert index.search("the and of", 5) == []  # empty after tokenizing
+    assert index.search("zebra", 5) == []  # not in the vocabulary
+    assert not index.scores("zebra").any()
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(InputError, match="k must be a positive integer, got 0"):
+        LexicalIndex.build(CORPUS).search("nhs", 0)
+    with pytest.raises(InputError, match="list of strings"):
+        LexicalIndex.build(["ok", None])
+    with pytest.raises(InputError, match="b must be a number between 0 and 1"):
+        LexicalIndex.build(CORPUS, b=1.5)
+
+
+def test_corpora_without_any_term_are_searchable():
+    for texts in ([], ["", "the of and"]):
+        index = LexicalIndex.build(texts)
+        assert len(index) == len(texts)
+        assert index.search("nhs", 3) == []
+        assert LexicalIndex.from_files(index.to_files()).scores("nhs").shape == (len(texts),)
+
+
+def test_round_trip_uses_npy_and_json_and_keeps_results():
+    index = LexicalIndex.build(CORPUS, k1=1.2, b=0.5)
+    files = index.to_files()
+    assert set(files) == set(FILES.values())
+    for name, data in files.items():
+        if name.endswith(".npy"):
+            np.load(io.BytesIO(data), allow_pickle=False)  # plain arrays, no pickled objects
+        else:
+            json.loads(data)
+    loaded = LexicalIndex.from_files(files)
+    assert (loaded.k1, loaded.b, len(loaded)) == (1.2, 0.5, 4)
+    for query in ("Greater Manchester deal", "community services", "£6bn"):
+        assert loaded.search(query, 4) == index.search(query, 4)
+
+
+def test_from_files_rejects_missing_corrupt_or_mismatched_parts():
+    files = LexicalIndex.build(CORPUS).to_files()
+    with pytest.raises(IndexCorruptError, match="missing lexical.vocab.json"):
+        LexicalIndex.from_files({k: v for k, v in files.items() if k != FILES["vocab"]})
+    with pytest.raises(IndexCorruptError, match="lexical.params.json is not valid JSON"):
+        LexicalIndex.from_files({**files, FILES["params"]: b"{nope"})
+    with pytest.raises(IndexCorruptError, match="lexical.data.npy is not a readable .npy"):
+        LexicalIndex.from_files({**files, FILES["data"]: b"\x93NUMPY garbage"})
+    short_vocab = json.dumps(json.loads(files[FILES["vocab"]])[:-1]).encode()
+    with pytest.raises(IndexCorruptError, match="indptr has"):
+        LexicalIndex.from_files({**files, FILES["vocab"]: short_vocab})
+    params = json.loads(files[FILES["params"]])
+    with pytest.raises(IndexMismatchError, match="tokenizer version 0"):
+        LexicalIndex.from_files({**files, FILES["params"]: json.dumps({**params, "tokenizer_version": 0}).encode()})
+    with pytest.raises(IndexCorruptError, match="row numbers fall outside"):
+        LexicalIndex.from_files({**files, FILES["params"]: json.dumps({**params, "rows": 2}).encode()})
+
+
+def test_build_of_ten_thousand_passages_is_fast():
+    import time
+
+    words = " ".join(CORPUS).split()
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, 120)) for _ in range(10_000)]
+    started = time.perf_counter()
+    LexicalIndex.build(texts)
+    assert time.perf_counter() - started < 5.0
