@@ -106,7 +106,9 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
 
 _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     "GP services": (r"GP services?", r"general practice", r"GP care", r"general medical services"),
-    "GP access": (r"(?:seven-day |7-day |extended )?(?:routine )?GP access",),
+    "GP access": (
+        r"(?:seven-day |7-day |extended )?(?:routine )?GP access", r"(?:seven|7)-day (?:GP )?services",
+    ),
     "primary care": (
         r"primary (?:medical )?care(?: services)?", r"primary care commissioning",
         r"elements of primary care", r"parts of primary care",
