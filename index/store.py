@@ -1,0 +1,259 @@
+"""A saved index: a folder of plain files plus manifest.json, written last and atomically.
+
+Each save is a new generation: files go to generation-stamped names ("dense.g0007.faiss") via temp
+file -> fsync -> os.replace, then the manifest that names them replaces the old one. A save killed
+at any moment therefore leaves the previous manifest and the files it names untouched; older
+generations and stray temp files are deleted only after the new manifest is durable.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from qa.errors import IndexCorruptError, IndexMismatchError, InputError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "torch")
+_TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
+_LOGICAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# A generation-stamped name: stem, ".g" and at least four digits, then the logical name's suffix.
+_STAMPED = re.compile(r"(?P<stem>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\.g(?P<gen>\d{4,})(?P<suffix>\.[A-Za-z0-9]+)?")
+
+
+def _rebuild_hint(folder: Path) -> str:
+    return f"build one with `qa index PATH --out {folder}`"
+
+
+def stored_name(logical: str, generation: int) -> str:
+    """The on-disk name of a logical file in a generation: "passages.jsonl", 7 -> "passages.g0007.jsonl"."""
+    stem, dot, suffix = logical.rpartition(".")
+    if not dot or not stem:
+        return f"{logical}.g{generation:04d}"
+    return f"{stem}.g{generation:04d}.{suffix}"
+
+
+def _library_versions() -> dict[str, str | None]:
+    """Installed versions, read from package metadata so that nothing heavy is imported."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable; a no-op where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(folder: Path, name: str, data: bytes) -> None:
+    """Write `data` to folder/name so that readers see the old file or the whole new one, never a part."""
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, folder / name)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _check_files(files: object) -> None:
+    if not isinstance(files, dict) or not files:
+        raise InputError("files must be a non-empty dict of logical file name -> bytes")
+    for name, data in files.items():
+        if not isinstance(name, str) or not _LOGICAL_NAME.fullmatch(name) or name == MANIFEST:
+            raise InputError(
+                f"file name {name!r} is not allowed: use letters, digits, '_', '-' and '.', "
+                f"not starting with '.' or '-', and not {MANIFEST!r}"
+            )
+        if _STAMPED.fullmatch(name):
+            raise InputError(f"file name {name!r} looks generation-stamped (.gNNNN); choose a plain name")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InputError(f"file {name!r} must be bytes, got {type(data).__name__}")
+
+
+def _check_is_index_folder(folder: Path) -> None:
+    """Refuse a folder that holds other things and no index, since saving deletes stale files in it."""
+    entries = os.listdir(folder)
+    if MANIFEST in entries:
+        return
+    foreign = [e for e in entries if not (_STAMPED.fullmatch(e) or e.startswith(_TEMP_PREFIX))]
+    if foreign:
+        raise InputError(
+            f"{folder} already holds files that are not an index (e.g. {sorted(foreign)[0]!r}); "
+            "save the index to a new or empty folder"
+        )
+
+
+def _next_generation(folder: Path) -> int:
+    """One past the highest generation on disk, counting unfinished saves, so no name is reused."""
+    highest = 0
+    for entry in os.listdir(folder):
+        match = _STAMPED.fullmatch(entry)
+        if match:
+            highest = max(highest, int(match["gen"]))
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        highest = max(highest, int(manifest.get("generation", 0)))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass  # no readable manifest: the files on disk decide
+    return highest + 1
+
+
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Delete other generations' files and leftover temp files; never touch anything else."""
+    for entry in os.listdir(folder):
+        stale_temp = entry.startswith(_TEMP_PREFIX) and entry.endswith(_TEMP_SUFFIX)
+        if (stale_temp or _STAMPED.fullmatch(entry)) and entry not in keep:
+            try:
+                os.unlink(folder / entry)
+            except FileNotFoundError:
+                pass
+    _fsync_dir(folder)
+
+
+def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> None:
+    """Save `files` (logical name -> bytes) and `meta` as a new generation of the index in `folder`."""
+    _check_files(files)
+    if not isinstance(meta, dict):
+        raise InputError(f"meta must be a dict, got {type(meta).__name__}")
+    try:
+        meta = json.loads(json.dumps(meta))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"meta must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from exc
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_is_index_folder(folder)
+    generation = _next_generation(folder)
+    entries = {}
+    for logical, data in files.items():
+        name, data = stored_name(logical, generation), bytes(data)
+        _write_atomic(folder, name, data)
+        entries[logical] = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    _fsync_dir(folder)  # the data files' names must be durable before a manifest points at them
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "generation": generation,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "libraries": _library_versions(),
+        "meta": meta,
+        "files": entries,
+    }
+    _write_atomic(folder, MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
+    _fsync_dir(folder)
+    _remove_stale(folder, keep={entry["name"] for entry in entries.values()})
+
+
+def read_manifest(folder: Path) -> dict:
+    """The parsed manifest of the index in `folder`, checked for format version and structure."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise IndexCorruptError(f"no index at {folder}: {MANIFEST} not found; {_rebuild_hint(folder)}") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {_rebuild_hint(folder)}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"{path} should hold a JSON object; {_rebuild_hint(folder)}")
+    version = manifest.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        advice = ("upgrade this library" if isinstance(version, int) and version > FORMAT_VERSION
+                  else f"rebuild it with `qa index PATH --out {folder}`")
+        raise IndexCorruptError(
+            f"the index at {folder} has format version {version!r}, this library reads format version "
+            f"{FORMAT_VERSION}; {advice}"
+        )
+    _check_manifest_entries(manifest, path)
+    return manifest
+
+
+def _check_manifest_entries(manifest: dict, path: Path) -> None:
+    if not isinstance(manifest.get("meta"), dict) or not isinstance(manifest.get("files"), dict):
+        raise IndexCorruptError(f"{path} lacks its 'meta' or 'files' section")
+    for logical, entry in manifest["files"].items():
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            # A plain name in this folder only: a manifest must not point outside it.
+            and _STAMPED.fullmatch(entry["name"]) is not None
+            and isinstance(entry.get("size"), int)
+            and isinstance(entry.get("sha256"), str)
+        )
+        if not ok:
+            raise IndexCorruptError(f"{path} has a malformed entry for {logical!r}: {entry!r}")
+
+
+def read_index(folder: Path) -> tuple[dict, dict[str, bytes]]:
+    """The caller's meta and the files by logical name, each checked against the manifest's size and sha256."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    files = {}
+    for logical, entry in manifest["files"].items():
+        path = folder / entry["name"]
+        described = logical if logical == entry["name"] else f"{logical} ({entry['name']})"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise IndexCorruptError(
+                f"index file {described} is missing from {folder}; {_rebuild_hint(folder)}"
+            ) from None
+        if len(data) != entry["size"]:
+            raise IndexCorruptError(
+                f"index file {described} in {folder} is {len(data)} bytes, the manifest says {entry['size']}: "
+                f"it is truncated or was overwritten; {_rebuild_hint(folder)}"
+            )
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise IndexCorruptError(
+                f"index file {described} in {folder} does not match its sha256 in the manifest: "
+                f"it is corrupt; {_rebuild_hint(folder)}"
+            )
+        files[logical] = data
+    return manifest["meta"], files
+
+
+def check_compatible(meta: dict, expected: dict) -> None:
+    """Raise IndexMismatchError naming every field of `expected` whose stored value in `meta` differs."""
+    if not isinstance(meta, dict) or not isinstance(expected, dict):
+        raise InputError("check_compatible takes two dicts: the stored meta and the expected settings")
+    # Compare as JSON would store them, so a tuple in `expected` equals the list read back.
+    wanted = json.loads(json.dumps(expected))
+    missing = object()
+    differences = [
+        f"{key}: stored {'(not recorded)' if meta.get(key, missing) is missing else repr(meta[key])}, "
+        f"expected {value!r}"
+        for key, value in wanted.items()
+        if meta.get(key, missing) != value
+    ]
+    if differences:
+        raise IndexMismatchError(
+            "the index was built with different settings (" + "; ".join(differences)
+            + "); rebuild it with the current settings or load it with the settings it was built with"
+        )
