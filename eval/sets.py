@@ -53,7 +53,6 @@ class EvalItem:
     answerable: bool = True
     kind: str = "fact"  # free label used to break results down: fact, comment, followup, ...
     gold: tuple[GoldSpan, ...] = ()  # SQuAD-style items: gold answer spans
-    page: str | None = None  # the corpus page (file name stem) the evidence was copied from
 
 
 def is_relevant(item: EvalItem, passage_text: str, doc_id: str, start: int, end: int) -> bool:
@@ -70,7 +69,7 @@ def is_relevant(item: EvalItem, passage_text: str, doc_id: str, start: int, end:
 
 # --- JSONL question sets ------------------------------------------------------------------
 
-_FIELDS = ("id", "question", "history", "evidence", "answers", "answerable", "kind", "gold", "page")
+_FIELDS = ("id", "question", "history", "evidence", "answers", "answerable", "kind", "gold")
 
 
 def load_jsonl(path: str | Path) -> list[EvalItem]:
@@ -116,9 +115,6 @@ def _item_from_record(record: Any, where: str) -> EvalItem:
     answerable = record.get("answerable", True)
     if not isinstance(answerable, bool):
         raise InputError(f"{where}: 'answerable' must be true or false, got {answerable!r}")
-    page = record.get("page")
-    if page is not None and not (isinstance(page, str) and page.strip()):
-        raise InputError(f"{where}: 'page' must be a non-empty string or null, got {page!r}")
     evidence = _strings(record, "evidence", where)
     answers = _strings(record, "answers", where)
     gold = _gold(record.get("gold", []), where)
@@ -135,7 +131,6 @@ def _item_from_record(record: Any, where: str) -> EvalItem:
         answerable=answerable,
         kind=kind,
         gold=gold,
-        page=page,
     )
 
 

@@ -1,0 +1,145 @@
+"""Evaluation metrics as pure functions over per-question results.
+
+Ranking metrics take `relevance`: one flag per retrieved passage, best rank first.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qa.errors import InputError
+
+from eval.sets import normalise
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+
+
+def hit_at_k(relevance: Sequence[bool], k: int) -> float:
+    """1.0 if any of the first k passages is relevant, else 0.0."""
+    _check_k(k)
+    return 1.0 if any(relevance[:k]) else 0.0
+
+
+def reciprocal_rank(relevance: Sequence[bool], k: int = 10) -> float:
+    """1 / rank of the first relevant passage within the first k, or 0.0 (averaged, this is MRR@k)."""
+    _check_k(k)
+    for rank, relevant in enumerate(relevance[:k], start=1):
+        if relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg_at_k(relevance: Sequence[bool], k: int = 10, n_relevant: int | None = None) -> float:
+    """nDCG@k with binary gains: DCG of the ranking over the DCG of an ideal one.
+
+    `n_relevant` is how many relevant passages exist in the collection; when None, only those
+    in `relevance` are counted, which flatters a ranking that misses some. 0.0 when none exist.
+    """
+    _check_k(k)
+    found = sum(1 for relevant in relevance if relevant)
+    if n_relevant is None:
+        n_relevant = found
+    elif n_relevant < found:
+        raise InputError(f"n_relevant ({n_relevant}) is less than the relevant passages ranked ({found})")
+    dcg = sum(1.0 / math.log2(rank + 1) for rank, relevant in enumerate(relevance[:k], start=1) if relevant)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(n_relevant, k) + 1))
+    return dcg / ideal if ideal else 0.0
+
+
+def containment(answer_text: str, answers: Iterable[str]) -> bool:
+    """Whether the answer contains any expected answer string, compared after `normalise`."""
+    text = normalise(answer_text)
+    return any(normalise(expected) in text for expected in answers)
+
+
+def citation_precision(cited_relevance: Sequence[bool]) -> float | None:
+    """Share of an answer's citations that are relevant; None when it cites nothing."""
+    if not cited_relevance:
+        return None
+    return sum(1 for relevant in cited_relevance if relevant) / len(cited_relevance)
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """How well abstentions pick out unanswerable questions (the positives); None when undefined."""
+
+    precision: float | None  # of the questions abstained on, the share that were unanswerable
+    recall: float | None  # of the unanswerable questions, the share abstained on
+    abstained: int
+    unanswerable: int
+
+
+def abstention(abstained: Sequence[bool], answerable: Sequence[bool]) -> Abstention:
+    """Abstention precision and recall over questions, paired by position."""
+    if len(abstained) != len(answerable):
+        raise InputError(f"abstained and answerable must pair up, got {len(abstained)} and {len(answerable)} flags")
+    n_abstained = sum(1 for a in abstained if a)
+    n_unanswerable = sum(1 for ok in answerable if not ok)
+    correct = sum(1 for a, ok in zip(abstained, answerable) if a and not ok)
+    return Abstention(
+        precision=correct / n_abstained if n_abstained else None,
+        recall=correct / n_unanswerable if n_unanswerable else None,
+        abstained=n_abstained,
+        unanswerable=n_unanswerable,
+    )
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0-100) with linear interpolation between ranks, as numpy's default."""
+    if not values:
+        raise InputError("percentile needs at least one value")
+    if not 0 <= p <= 100:
+        raise InputError(f"p must be between 0 and 100, got {p}")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarise(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Average each numeric field of per-question rows, overall and per row 'kind'.
+
+    Numbers and booleans are averaged, None (metric undefined for that question) is skipped,
+    text fields are ignored. Returns {"overall": {...}, "by_kind": {kind: {...}}}, each with "n".
+    """
+    rows = list(rows)
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for i, row in enumerate(rows):
+        kind = row.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise InputError(f"row {i} needs a 'kind' string to be summarised, got {kind!r}")
+        if "n" in row:
+            raise InputError(f"row {i} has a field named 'n', which the summary uses for the row count")
+        groups.setdefault(kind, []).append(row)
+    metrics = _metric_fields(rows)
+    return {
+        "overall": _means(rows, metrics),
+        "by_kind": {kind: _means(group, metrics) for kind, group in sorted(groups.items())},
+    }
+
+
+def _metric_fields(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Fields that hold a number or None in every row, in first-seen order."""
+    numeric: dict[str, bool] = {}
+    for row in rows:
+        for name, value in row.items():
+            is_number = value is None or isinstance(value, (bool, int, float))
+            numeric[name] = numeric.get(name, True) and is_number
+    for name, is_number in numeric.items():
+        if not is_number and any(isinstance(row.get(name), (bool, int, float)) for row in rows):
+            raise InputError(f"field {name!r} holds numbers in some rows and other values in others")
+    return [name for name, is_number in numeric.items() if is_number]
+
+
+def _means(rows: list[Mapping[str, Any]], metrics: list[str]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"n": len(rows)}
+    for name in metrics:
+        found = [float(row[name]) for row in rows if row.get(name) is not None]
+        summary[name] = sum(found) / len(found) if found else None
+    return summary
