@@ -100,7 +100,8 @@ def _check_is_index_folder(folder: Path) -> None:
     entries = os.listdir(folder)
     if MANIFEST in entries:
         return
-    foreign = [e for e in entries if not (_STAMPED.fullmatch(e) or e.startswith(_TEMP_PREFIX))]
+    # Hidden files (.DS_Store and the like) are tolerated; saving never deletes them.
+    foreign = [e for e in entries if not (e.startswith(".") or _STAMPED.fullmatch(e))]
     if foreign:
         raise InputError(
             f"{folder} already holds files that are not an index (e.g. {sorted(foreign)[0]!r}); "

@@ -69,7 +69,8 @@ def test_missing_file_is_named(tmp_path):
 
 def test_missing_manifest_or_folder_says_how_to_build_one(tmp_path):
     for folder in (tmp_path / "nowhere", tmp_path):
-        with pytest.raises(IndexCorruptError, match=f"no index at {folder}: manifest.json not found; build one with `qa index PATH --out {folder}`"):
+        expected = f"no index at {folder}: manifest.json not found; build one with `qa index PATH --out {folder}`"
+        with pytest.raises(IndexCorruptError, match=expected):
             read_index(folder)
 
 
@@ -85,7 +86,8 @@ def test_other_format_versions_name_both_versions(tmp_path, version, advice):
     write_index(tmp_path, FILES, META)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     (tmp_path / MANIFEST).write_text(json.dumps({**manifest, "format_version": version}))
-    with pytest.raises(IndexCorruptError, match=f"format version {version}, this library reads format version {FORMAT_VERSION}; {advice}"):
+    expected = f"format version {version}, this library reads format version {FORMAT_VERSION}; {advice}"
+    with pytest.raises(IndexCorruptError, match=expected):
         read_index(tmp_path)
 
 
@@ -123,6 +125,13 @@ def test_bad_arguments_to_write_index(tmp_path):
     with pytest.raises(InputError, match="holds files that are not an index"):
         write_index(tmp_path, FILES, META)
     assert os.listdir(tmp_path) == ["notes.txt"]
+
+
+def test_hidden_files_are_tolerated_and_kept(tmp_path):
+    (tmp_path / ".DS_Store").write_bytes(b"left by a file manager")
+    write_index(tmp_path, FILES, META)
+    write_index(tmp_path, FILES, META)
+    assert sorted(os.listdir(tmp_path))[:2] == [".DS_Store", "dense.g0002.faiss"]
 
 
 # The child saves a second, large generation and SIGKILLs itself at the point STORE_TEST_KILL_AT
