@@ -241,10 +241,11 @@ def _squad_item(qa: Any, document: Document, path: Path) -> EvalItem:
         if span is None:
             start, text = answer["answer_start"], answer["text"]
             found = document.text[start : start + len(text)]
-            raise InputError(f"{where}: answer {text[:60]!r} is not at answer_start {start} (the context there reads {found[:60]!r})")
+            raise InputError(
+                f"{where}: answer {text[:60]!r} is not at answer_start {start} (the context there reads {found[:60]!r})"
+            )
         gold.append(GoldSpan(document.id, *span))
-        if answer["text"].strip() not in answers:
-            answers.append(answer["text"].strip())
+        answers.append(answer["text"].strip())  # answers[i] is the text of gold[i]
     if not gold:
         raise InputError(f"{where}: has no answers; mark it \"is_impossible\": true if it has none")
     return EvalItem(id=qid, question=qa["question"], answers=tuple(answers), gold=tuple(gold))

@@ -108,7 +108,8 @@ def test_load_squad_builds_documents_and_gold_spans(tmp_path):
 def test_load_squad_names_the_question_whose_offset_is_wrong(tmp_path):
     context = "The virus binds ACE2 receptors."
     path = _squad(tmp_path, context, [{"text": "ACE2 receptors", "answer_start": 3}])
-    with pytest.raises(InputError, match=r"question 11 \('Where\?'\) in document 7: answer 'ACE2 receptors' is not at answer_start 3"):
+    expected = r"question 11 \('Where\?'\) in document 7: answer 'ACE2 receptors' is not at answer_start 3"
+    with pytest.raises(InputError, match=expected):
         load_squad(path)
 
 
