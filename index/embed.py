@@ -11,9 +11,11 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from index import bert_numpy
 from qa.errors import InputError, MissingDependencyError
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+NUMPY_MAX_TEXTS = 8  # up to this many texts per call take the NumPy path (questions, not corpora)
 
 
 class Embedder(Protocol):
@@ -52,10 +54,15 @@ def default_model_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU, loaded from a local path."""
+    """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU, loaded from a local path.
+
+    Batches of texts go through sentence-transformers (loaded on first need); a few texts at a time
+    (a question) go through an identical NumPy forward pass when the model's layout allows, so asking a
+    question never waits for torch to import.
+    """
 
     def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 32,
-                 threads: int | None = None, name: str | None = None):
+                 threads: int | None = None, name: str | None = None, fast_queries: bool = True):
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
         path = Path(model_path) if model_path else default_model_path()
@@ -64,21 +71,36 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        set_threads(threads)
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self._batch_size = batch_size
         self.path = path
         self.name = name or (DEFAULT_MODEL_NAME if model_path is None else path.name)
-        self.dimension = int(self._model.get_embedding_dimension())
-        # [CLS] and [SEP] take two of max_seq_length's places.
-        self.max_tokens = int(self._model.max_seq_length) - 2
+        self._batch_size = batch_size
+        self._threads = threads
+        self._model = None
+        self._numpy = None
+        if fast_queries and bert_numpy.supports(path):
+            max_seq_length = int(_read_json(path / "sentence_bert_config.json").get("max_seq_length", 512))
+            self._numpy = bert_numpy.NumpyBert(path, max_seq_length)
+            self.dimension = int(_read_json(path / "config.json")["hidden_size"])
+            self.max_tokens = max_seq_length - 2  # [CLS] and [SEP] take two places
+        else:
+            model = self._sentence_transformer()
+            self.dimension = int(model.get_embedding_dimension())
+            self.max_tokens = int(model.max_seq_length) - 2
+
+    def _sentence_transformer(self):
+        if self._model is None:
+            set_threads(self._threads)
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return self._model
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        if self._numpy is not None and len(texts) <= NUMPY_MAX_TEXTS:
+            return self._numpy.encode(texts)
+        vectors = self._sentence_transformer().encode(
             list(texts), batch_size=self._batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=progress,
         )
@@ -87,5 +109,16 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        if self._numpy is not None:
+            return [len(ids) for ids in self._numpy.token_ids(texts, special=False)]
+        encoded = self._sentence_transformer().tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

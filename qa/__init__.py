@@ -4,15 +4,27 @@
     >>> engine = Engine.default()
     >>> answer = engine.ask("Who will commission GP services in Greater Manchester?")
     >>> print(answer.text); answer.citations[0].title
+
+Only the errors are imported eagerly: `index` modules import `qa.errors`, and the rest of the API
+imports `index`, so the public names below load on first use (PEP 562).
 """
-from index.build import IndexConfig
-from index.chunk import ChunkConfig
-from qa.answer import AnswerConfig
-from qa.engine import MAX_QUESTION_CHARS, Engine
-from qa.retrieve import RetrievalConfig
 from qa.errors import (IndexCorruptError, IndexMismatchError, IngestError, InputError, MissingDependencyError,
                        QAError)
-from qa.types import Answer, Citation, Comment, Document, Hit
 
-__all__ = ["Engine", "IndexConfig", "ChunkConfig", "RetrievalConfig", "AnswerConfig", "Answer", "Citation", "Hit", "Document", "Comment", "QAError", "InputError", "IngestError",
-           "IndexCorruptError", "IndexMismatchError", "MissingDependencyError", "MAX_QUESTION_CHARS"]
+_LAZY = {
+    "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine",
+    "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
+    "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer",
+    "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",
+}
+
+__all__ = sorted([*_LAZY, "QAError", "InputError", "IngestError", "IndexCorruptError", "IndexMismatchError",
+                  "MissingDependencyError"])
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -1,0 +1,110 @@
+"""A NumPy forward pass of a BERT sentence-transformers model (mean pooling, normalised), for queries.
+
+Why: importing torch and sentence-transformers costs seconds, too much for a one-off `qa ask` or for
+encoding one question. Indexing still runs on sentence-transformers; tests check both give the same
+vectors. Only the plain BERT + mean pooling + Normalize layout is accepted; anything else is refused
+so the caller falls back to sentence-transformers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+PAD_BATCH = 64  # texts encoded per forward pass
+
+
+def supports(model_path: Path) -> bool:
+    """Whether the folder holds a BERT model with mean pooling and normalisation, in safetensors."""
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((model_path / "modules.json").read_text())]
+        pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
+        config = json.loads((model_path / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return (modules == ["Transformer", "Pooling", "Normalize"] and config.get("model_type") == "bert"
+            and config.get("hidden_act") == "gelu" and pooling.get("pooling_mode_mean_tokens") is True
+            and not any(pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
+                                                  "pooling_mode_mean_sqrt_len_tokens"))
+            and (model_path / "model.safetensors").is_file() and (model_path / "tokenizer.json").is_file())
+
+
+class NumpyBert:
+    """Encodes texts to L2-normalised mean-pooled BERT vectors with NumPy only."""
+
+    def __init__(self, model_path: Path, max_seq_length: int):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        config = json.loads((model_path / "config.json").read_text())
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.weights = load_file(str(model_path / "model.safetensors"))
+        self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.max_seq_length = max_seq_length
+
+    def token_ids(self, texts: Sequence[str], special: bool = True) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=special)]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        ids = [row[: self.max_seq_length - 1] + row[-1:] if len(row) > self.max_seq_length else row
+               for row in self.token_ids(texts)]
+        order = np.argsort([len(row) for row in ids])  # similar lengths together: less padding
+        out = np.zeros((len(ids), self.weights["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
+        for first in range(0, len(ids), PAD_BATCH):
+            rows = order[first:first + PAD_BATCH]
+            out[rows] = self._forward([ids[r] for r in rows])
+        return out
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        w = self.weights
+        length = max(len(row) for row in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        for i, row in enumerate(batch):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1.0
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = self._norm(x, "embeddings.LayerNorm")
+        attention_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        for layer in range(self.layers):
+            x = self._layer(x, attention_bias, f"encoder.layer.{layer}.")
+        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _layer(self, x: np.ndarray, attention_bias: np.ndarray, prefix: str) -> np.ndarray:
+        batch, length, hidden = x.shape
+        size = hidden // self.heads
+
+        def heads(name: str) -> np.ndarray:
+            return self._dense(x, prefix + f"attention.self.{name}").reshape(batch, length, self.heads, size) \
+                .transpose(0, 2, 1, 3)
+
+        q, k, v = heads("query"), heads("key"), heads("value")
+        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + attention_bias
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        context = (scores / scores.sum(axis=-1, keepdims=True)) @ v
+        context = context.transpose(0, 2, 1, 3).reshape(batch, length, hidden)
+        x = self._norm(self._dense(context, prefix + "attention.output.dense") + x, prefix + "attention.output.LayerNorm")
+        inner = _gelu(self._dense(x, prefix + "intermediate.dense"))
+        return self._norm(self._dense(inner, prefix + "output.dense") + x, prefix + "output.LayerNorm")
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
+
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        mean = x.mean(axis=-1, keepdims=True)
+        variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        return (x - mean) / np.sqrt(variance + self.eps) * self.weights[name + ".weight"] + self.weights[name + ".bias"]
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf  # BERT's exact GELU
+
+    return (0.5 * x * (1.0 + erf(x / np.float32(np.sqrt(2.0))))).astype(np.float32)
