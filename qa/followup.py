@@ -331,7 +331,9 @@ def _resolve_fragment(
 class _Anaphor:
     start: int
     end: int
-    kind: str  # "plural", "singular", "person", "noun" ("that budget") or "event" (a bare "that")
+    # "plural", "singular", "thing" (a service or money), "person", "noun" ("that budget") or
+    # "event" (a bare "that": the earlier topic as a whole)
+    kind: str
     possessive: bool = False
 
 
@@ -351,6 +353,12 @@ _DUMMY_IT_NEXT = {
     "true", "possible", "likely", "clear", "known", "necessary", "fair", "right", "wrong",
     "correct", "legal", "worth", "the", "time", "too",
 }
+# Verbs whose object is a service or money, not a body: "who commissions it?", "who pays for it?".
+_SERVICE_VERBS = {
+    "commission", "commissions", "commissioned", "fund", "funds", "funded", "pay", "pays", "paid",
+    "provide", "provides", "provided", "deliver", "delivers", "delivered", "offer", "offers",
+    "spend", "spends", "spent", "cut", "cuts", "hold", "holds", "control", "controls", "share",
+}
 # "When will it happen?": "it" is the event under discussion, not a body or a service.
 _EVENT_VERBS = {
     "happen", "happens", "happened", "start", "starts", "started", "begin", "begins", "come",
@@ -369,7 +377,11 @@ def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> li
             following = _following(words, i)
             if lower == "it" and following in _DUMMY_IT_NEXT:
                 continue
-            kind = "event" if lower == "it" and following in _EVENT_VERBS else _PERSONAL[lower]
+            kind = _PERSONAL[lower]
+            if lower == "it" and following in _EVENT_VERBS:
+                kind = "event"
+            elif lower == "it" and _object_of_service_verb(words, i):
+                kind = "thing"
             # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
             her_noun = lower == "her" and after is not None and _is_content(after.group())
             possessive = lower in _POSSESSIVE or her_noun
@@ -401,6 +413,13 @@ def _following(words: list[re.Match[str]], i: int) -> str | None:
     if rest and rest[0] in _AUX | {"s"}:
         rest = rest[1:]
     return rest[0] if rest else None
+
+
+def _object_of_service_verb(words: list[re.Match[str]], i: int) -> bool:
+    before = [w.group().lower() for w in words[max(0, i - 2):i]]
+    if before and before[-1] == "for":  # "pay for it"
+        before = before[:-1]
+    return bool(before) and before[-1] in _SERVICE_VERBS
 
 
 def _resolve_anaphors(
@@ -448,7 +467,7 @@ def _preferences(kind: str, size_question: bool) -> list[tuple[str, str | None]]
         return [(PERSON, None)]
     if kind == "plural":  # "they" are usually actors: bodies first, plural names first
         return [(BODY, "plural"), (BODY, None), (SERVICE, "plural")]
-    if kind == "singular" and size_question:  # "how much is it?" asks about money or a service
+    if kind == "thing" or (kind == "singular" and size_question):  # money or a service
         return [(AMOUNT, None), (SERVICE, "singular"), (SERVICE, None), (BODY, "singular")]
     if kind == "singular":
         return [(BODY, "singular"), (SERVICE, "singular"), (AMOUNT, None), (SERVICE, None), (PLACE, None)]

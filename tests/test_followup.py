@@ -1,0 +1,141 @@
+"""Follow-up resolution: elliptical questions are rewritten against earlier turns, others left alone."""
+from __future__ import annotations
+
+import pytest
+
+from qa.errors import InputError
+from qa.followup import BODY, PERSON, PLACE, Turn, find_entities, resolve
+
+
+def conversation(*questions: str) -> list[Turn]:
+    """The history after asking each question in turn, resolving each against the ones before."""
+    history: list[Turn] = []
+    for question in questions:
+        history.append(resolve(question, history).to_turn())
+    return history
+
+
+CCG_BUDGET = "Will CCGs take over the £2bn GP budget from NHS England?"
+
+
+def test_first_question_is_left_alone_even_with_a_pronoun():
+    resolution = resolve("Who chairs it?", [])
+    assert (resolution.resolved, resolution.rewritten, resolution.carried) == ("Who chairs it?", False, ())
+
+
+def test_plural_pronoun_takes_the_earlier_plural_body():
+    resolution = resolve("What do they commission?", conversation(CCG_BUDGET))
+    assert resolution.resolved == "What do CCGs commission?"
+    assert resolution.rewritten and resolution.carried == ("CCGs",)
+
+
+def test_how_many_of_them():
+    resolution = resolve("How many of them submitted bids?", conversation(CCG_BUDGET))
+    assert resolution.resolved == "How many of the CCGs submitted bids?"
+
+
+def test_possessive_pronoun():
+    assert resolve("What is their deadline?", conversation(CCG_BUDGET)).resolved == "What is CCGs' deadline?"
+
+
+def test_demonstrative_with_a_noun_takes_the_whole_earlier_name():
+    resolution = resolve("How big is that budget?", conversation(CCG_BUDGET))
+    assert resolution.resolved == "How big is the £2bn GP budget?"
+    assert "£2bn" in resolution.carried
+
+
+def test_who_chairs_it_takes_the_named_body_with_its_place():
+    history = conversation("What does the Greater Manchester health and social care partnership do?")
+    resolution = resolve("who chairs it?", history)
+    assert resolution.resolved == "Who chairs the Greater Manchester health and social care partnership?"
+
+
+def test_new_place_replaces_the_old_one():
+    history = conversation("Who commissions GP services in Greater Manchester?")
+    resolution = resolve("and in London?", history)
+    assert resolution.resolved == "Who commissions GP services in London?"
+    assert "Greater Manchester" not in resolution.resolved and resolution.rewritten
+
+
+def test_place_is_added_where_there_was_none():
+    resolution = resolve("What about in Wales?", conversation("Who commissions GP services?"))
+    assert resolution.resolved == "Who commissions GP services in Wales?"
+
+
+def test_new_body_replaces_the_old_one():
+    resolution = resolve("What about local authorities?", conversation("What will CCGs commission?"))
+    assert resolution.resolved == "What will local authorities commission?"
+
+
+def test_bare_that_gets_the_earlier_topic_in_brackets():
+    resolution = resolve("When will that happen?", conversation(CCG_BUDGET))
+    assert resolution.resolved.startswith("When will that happen (")
+    assert {"CCGs", "NHS England"} <= set(resolution.carried)
+
+
+@pytest.mark.parametrize("question", ["Why?", "What happens next?", "What did GPs think?"])
+def test_short_questions_without_a_subject_carry_the_topic(question):
+    resolution = resolve(question, conversation(CCG_BUDGET))
+    assert resolution.rewritten
+    assert "CCGs" in resolution.carried
+
+
+def test_self_contained_question_is_left_alone():
+    question = "Which CCGs submitted bids to NHS England?"
+    resolution = resolve(question, conversation(CCG_BUDGET))
+    assert (resolution.resolved, resolution.rewritten, resolution.carried) == (question, False, ())
+    assert resolution.reason.startswith("self-contained")
+
+
+def test_change_of_topic_drops_the_old_context():
+    history = conversation(CCG_BUDGET, "What does the Care Quality Commission inspect in care homes?")
+    assert history[-1].resolved_question == history[-1].question  # the new topic was left alone
+    resolution = resolve("How many of them were rated good?", history)
+    assert "CCG" not in resolution.resolved  # "them" may not reach back past the topic change
+    assert resolve("Who chairs it?", history).resolved == "Who chairs the Care Quality Commission?"
+
+
+def test_dummy_it_is_not_an_anaphor():
+    resolution = resolve("Is it true that CCGs will hold the budget?", conversation(CCG_BUDGET))
+    assert not resolution.rewritten
+
+
+def test_it_after_a_service_verb_is_the_service_and_this_year_stays():
+    resolution = resolve("Will local authorities commission it this year?", conversation(CCG_BUDGET))
+    assert resolution.resolved == "Will local authorities commission the £2bn GP budget this year?"
+
+
+def test_person_pronouns_take_a_named_person():
+    history = conversation("What did Dr Jane Holloway say about co-commissioning?")
+    resolution = resolve("Does she support it?", history)
+    assert resolution.resolved == "Does Dr Jane Holloway support co-commissioning?"
+    assert "Jane Holloway" in resolution.carried
+
+
+def test_unhelpful_turns_are_skipped_when_finding_context():
+    history = conversation(CCG_BUDGET, "Thanks!")
+    assert resolve("What do they commission?", history).resolved == "What do CCGs commission?"
+
+
+def test_restored_turns_without_derived_fields_still_resolve():
+    history = [Turn("Will CCGs hold the budget?", "Will CCGs hold the budget?")]
+    assert resolve("What do they commission?", history).resolved == "What do CCGs commission?"
+
+
+def test_turn_reads_its_entities_and_topic():
+    turn = Turn.of("and in London?", "Who commissions GP services in London?")
+    assert turn.entities == ("GP services", "London")
+    assert turn.topic_terms == ("commissions",)
+    assert turn.to_dict()["entities"] == ["GP services", "London"]
+
+
+def test_entities_prefer_the_longer_name_and_find_people():
+    kinds = {e.text: e.kind for e in find_entities("Did Prof Ann Lee tell NHS England about plans in Leeds?")}
+    assert kinds["NHS England"] == BODY and "England" not in kinds
+    assert kinds["Prof Ann Lee"] == PERSON and kinds["Leeds"] == PLACE
+
+
+@pytest.mark.parametrize("question", ["", "   ", None])
+def test_blank_question_is_refused(question):
+    with pytest.raises(InputError, match="non-empty"):
+        resolve(question, [])
