@@ -465,8 +465,8 @@ def _preferences(kind: str, size_question: bool) -> list[tuple[str, str | None]]
     """Which entities a pronoun prefers, best first, as (entity kind, "plural"/"singular"/None)."""
     if kind == "person":
         return [(PERSON, None)]
-    if kind == "plural":  # "they" are usually actors: bodies first, plural names first
-        return [(BODY, "plural"), (BODY, None), (SERVICE, "plural")]
+    if kind == "plural":  # plural names first, bodies (the usual actors) before services
+        return [(BODY, "plural"), (SERVICE, "plural"), (BODY, None)]
     if kind == "thing" or (kind == "singular" and size_question):  # money or a service
         return [(AMOUNT, None), (SERVICE, "singular"), (SERVICE, None), (BODY, "singular")]
     if kind == "singular":
@@ -499,7 +499,7 @@ def _fit(text: str, anaphor: _Anaphor, phrase: str) -> str:
     before = text[:anaphor.start].split()
     first = phrase.split()[0]
     common = first.islower() or (first.endswith("s") and first[:-1].isupper())  # "practices", "CCGs"
-    if anaphor.kind == "plural" and before and before[-1].lower() == "of" and common:
+    if anaphor.kind == "plural" and before and before[-1].lower() == "of" and common and first != "the":
         phrase = "the " + phrase  # "how many of them" -> "how many of the CCGs"
     if anaphor.start == 0 or text[anaphor.start].isupper():
         phrase = phrase[:1].upper() + phrase[1:]
