@@ -66,7 +66,9 @@ def _chunk_text(document: Document, comment: int | None, count_tokens: TokenCoun
         passages.append(Passage(
             id=f"{document.id}:{tag}:{start}-{end}", doc_id=document.id, kind=kind, title=document.title,
             author=author, start=start, end=end, text=text[start:end], comment=comment,
-            windows=tuple((units[a][0], units[b][1]) for a, b in windows),
+            # _windows numbers units within this passage's slice, so shift back to the whole text.
+            windows=tuple((units[first + a][0], units[first + b][1]) for a, b in windows),
+            sentences=tuple((unit.start, unit.end) for unit in units[first:last + 1]),
         ))
     return passages
 
@@ -137,13 +139,18 @@ def _pack(units: Sequence[_Unit], max_words: int, overlap: int) -> list[tuple[in
 
 
 def _windows(units: Sequence[_Unit], max_tokens: int, max_words: int) -> list[tuple[int, int]]:
-    """Runs of units within both the word and the token budget, without overlap (the passages overlap)."""
+    """Runs of units within both the word and the token budget, without overlap (the passages overlap).
+
+    Units that touch (pieces of one giant word cut by characters) are never joined: a tokenizer splits
+    the rejoined word differently, so their token counts do not add up.
+    """
     runs = []
     first = 0
     while first < len(units):
         last, words, tokens = first, units[first].words, units[first].tokens
         while (last + 1 < len(units) and words + units[last + 1].words <= max_words
-               and tokens + units[last + 1].tokens <= max_tokens):
+               and tokens + units[last + 1].tokens <= max_tokens
+               and units[last].end < units[last + 1].start):
             last += 1
             words += units[last].words
             tokens += units[last].tokens
