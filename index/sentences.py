@@ -8,7 +8,7 @@ import re
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
-    "dr", "mr", "mrs", "ms", "prof", "st", "rev", "sir", "no", "vs", "etc", "e.g", "i.e",
+    "dr", "mr", "mrs", "ms", "prof", "st", "rev", "sir", "vs", "etc", "e.g", "i.e",
     "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "fig", "al", "approx", "cf", "vol", "pp", "ref",
 }
@@ -36,9 +36,10 @@ def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
         stop = match.end()
         if stop < end and not text[stop].isspace():
             continue  # "1.5bn", "e.g.x", URLs
-        if match.group().startswith(".") and _is_abbreviation(text, sentence_start, match.start()):
-            continue
         following = text[stop:end].lstrip()
+        # Only a bare full stop can close an abbreviation: in 'said "No." Then' the quote ends a sentence.
+        if match.group() == "." and _is_abbreviation(text, sentence_start, match.start(), following):
+            continue
         if following and following[0].islower():
             continue  # "...said Dr. smith" style continuation, or an ellipsis mid-sentence
         spans.append((sentence_start, stop))
@@ -47,11 +48,13 @@ def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [trimmed for span in spans if (trimmed := _trim(text, *span))]
 
 
-def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+def _is_abbreviation(text: str, sentence_start: int, dot: int, following: str) -> bool:
     word = _WORD_BEFORE.search(text[sentence_start:dot])
     if not word:
         return False
     token = word.group(1).lower().rstrip(".")
+    if token == "no":  # "No. 10" abbreviates number; "the answer was no." ends a sentence
+        return following[:1].isdigit()
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
