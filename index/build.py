@@ -47,6 +47,13 @@ class CorpusIndex:
     lexical: LexicalIndex
     model: str
     config: IndexConfig
+    sentence_vectors: np.ndarray  # float32, the passages' sentences in passage order
+
+    def __post_init__(self) -> None:
+        counts = [len(p.sentences) for p in self.passages]
+        # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors.
+        self.sentence_start = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+        self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
 
     def meta(self) -> dict:
         return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
@@ -58,7 +65,8 @@ def build_index(documents: Sequence[Document], embedder: Embedder, config: Index
                 progress: bool | None = None) -> CorpusIndex:
     """Chunk, embed and index `documents` from scratch."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
-                        LexicalIndex.build([]), embedder.name, config)
+                        LexicalIndex.build([]), embedder.name, config,
+                        np.zeros((0, embedder.dimension), dtype=np.float32))
     return add_documents(empty, documents, embedder, progress)
 
 
@@ -77,7 +85,8 @@ def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: E
                                                                   index.config.chunk)]
     windows = [(len(index.passages) + row, _window_text(passage, start, end))
                for row, passage in enumerate(new_passages) for start, end in passage.windows]
-    vectors = embedder.encode([text for _, text in windows], progress=progress)
+    sentences = [_window_text(passage, start, end) for passage in new_passages for start, end in passage.sentences]
+    vectors, sentence_vectors = _embed_once(embedder, [text for _, text in windows], sentences, progress)
     # A copy, so searches running on the old index (the web app) never see half an update.
     dense = DenseIndex.from_files(index.dense.to_files(), index.dense.dim, index.config.dense_kind)
     if len(vectors):
@@ -90,7 +99,21 @@ def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: E
         dense=dense,
         lexical=LexicalIndex.build([_lexical_text(p) for p in passages]),
         model=index.model, config=index.config,
+        sentence_vectors=np.concatenate([index.sentence_vectors, sentence_vectors]),
     )
+
+
+def _embed_once(embedder: Embedder, windows: list[str], sentences: list[str],
+                progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors for windows and sentences; a text that is both (a one-sentence window) is embedded once."""
+    unique = list(dict.fromkeys(windows + sentences))
+    if not unique:
+        empty = np.zeros((0, embedder.dimension), dtype=np.float32)
+        return empty, empty
+    vectors = embedder.encode(unique, progress=progress)
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[t] for t in windows]].reshape(-1, embedder.dimension), \
+        vectors[[row[t] for t in sentences]].reshape(-1, embedder.dimension)
 
 
 def _window_text(passage: Passage, start: int, end: int) -> str:
@@ -113,6 +136,7 @@ def save_index(index: CorpusIndex, folder: str | Path) -> None:
         "documents.jsonl": _jsonl(_document_dict(d) for d in index.documents.values()),
         "passages.jsonl": _jsonl(_passage_dict(p) for p in index.passages),
         "windows.npy": _npy(index.window_passage),
+        "sentence_vectors.npy": _npy(index.sentence_vectors),
     }
     files.update(index.dense.to_files())
     files.update(index.lexical.to_files())
@@ -129,15 +153,18 @@ def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIn
         documents = {d.id: d for d in map(_document_from, _read_jsonl(files["documents.jsonl"]))}
         passages = [_passage_from(row, documents) for row in _read_jsonl(files["passages.jsonl"])]
         window_passage = np.load(io.BytesIO(files["windows.npy"]), allow_pickle=False).astype(np.int64)
-        dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"])
+        dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"], rows=len(window_passage))
         lexical = LexicalIndex.from_files(files)
+        sentence_vectors = np.load(io.BytesIO(files["sentence_vectors.npy"]), allow_pickle=False)
     except (KeyError, ValueError, TypeError) as error:
         raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
-    if len(dense) != len(window_passage) or len(lexical) != len(passages):
+    sentences = sum(len(p.sentences) for p in passages)
+    if len(lexical) != len(passages) or sentence_vectors.shape != (sentences, meta["dimension"]):
         raise IndexCorruptError(
-            f"index at {folder} is inconsistent: {len(dense)} vectors for {len(window_passage)} windows, "
-            f"{len(lexical)} lexical rows for {len(passages)} passages; rebuild it with `qa index`")
-    return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config)
+            f"index at {folder} is inconsistent: {len(lexical)} lexical rows for {len(passages)} passages, "
+            f"sentence vectors of shape {sentence_vectors.shape} for {sentences} sentences; rebuild it with `qa index`")
+    return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config,
+                       sentence_vectors.astype(np.float32, copy=False))
 
 
 def _document_dict(document: Document) -> dict:
@@ -159,7 +186,8 @@ def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
     document = documents[row["doc_id"]]
     text = document.source_text(row["comment"])[row["start"]:row["end"]]
     windows = tuple(tuple(w) for w in row.pop("windows"))
-    return Passage(**row, title=document.title, text=text, windows=windows)
+    sentences = tuple(tuple(s) for s in row.pop("sentences"))
+    return Passage(**row, title=document.title, text=text, windows=windows, sentences=sentences)
 
 
 def _jsonl(rows: Iterable[dict]) -> bytes:

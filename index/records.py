@@ -64,5 +64,7 @@ class Passage:
     text: str
     comment: int | None = None  # comment position for kind == COMMENT
     windows: tuple[tuple[int, int], ...] = field(default=(), compare=False)
-    # windows: spans (absolute offsets) that each fit the embedding model's token budget;
-    # a passage's dense score is the best of its windows' scores.
+    sentences: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    # windows: spans (same coordinates as start/end) that each fit the embedding model's token budget;
+    # a passage's dense score is the best of its windows' scores. sentences: the passage's sentences
+    # (long ones cut to fit that budget), embedded at index time so answers never wait for the model.

@@ -6,16 +6,14 @@ reader's view, and questions of fact are answered from reporting first.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
-from index.embed import Embedder
+from index.build import CorpusIndex
 from index.lexical import tokenize
-from index.records import ARTICLE, COMMENT, Document
-from index.sentences import split_sentences
+from index.records import ARTICLE, COMMENT
 from qa.errors import InputError
 from qa.types import Answer, Citation, Hit
 
@@ -55,30 +53,30 @@ class Candidate:
 
 
 class SentenceScorer:
-    """Scores sentences against a question by meaning and by the question's rarer words.
+    """Scores the sentences of retrieved passages against a question, by meaning and by its rarer words.
 
-    Sentence vectors are cached by text, since the same passages come back across questions.
+    Sentence vectors come from the index (embedded when it was built), so this never runs the model.
     """
 
-    def __init__(self, embedder: Embedder, idf: dict[str, float], cache_size: int = 20_000):
-        self.embedder = embedder
+    def __init__(self, index: CorpusIndex, idf: dict[str, float]):
+        self.index = index
         self.idf = idf
         self._default_idf = max(idf.values(), default=1.0)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
 
-    def candidates(self, question: str, hits: Sequence[Hit], documents: dict[str, Document]) -> list[Candidate]:
-        spans = [(hit, start, end) for hit in hits
-                 for start, end in split_sentences(documents[hit.doc_id].source_text(hit.comment), hit.start, hit.end)]
-        texts = [documents[hit.doc_id].source_text(hit.comment)[start:end] for hit, start, end in spans]
-        similarities = self._similarities(question, texts)
+    def candidates(self, question: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
         terms = self._weights(question)
         best_hit = max((hit.score for hit in hits), default=1.0) or 1.0
         result = []
-        for (hit, start, end), text, similarity in zip(spans, texts, similarities):
-            coverage = self._coverage(terms, text)
-            score = 0.5 * similarity + 0.35 * coverage + 0.15 * max(hit.score, 0.0) / best_hit
-            result.append(Candidate(hit, start, end, text, coverage, float(similarity), score))
+        for hit in hits:
+            row = self.index.passage_row[hit.passage_id]
+            passage = self.index.passages[row]
+            first = self.index.sentence_start[row]
+            similarities = self.index.sentence_vectors[first:first + len(passage.sentences)] @ query_vector
+            for (start, end), similarity in zip(passage.sentences, similarities):
+                text = passage.text[start - passage.start:end - passage.start]
+                coverage = self._coverage(terms, text)
+                score = 0.5 * float(similarity) + 0.35 * coverage + 0.15 * max(hit.score, 0.0) / best_hit
+                result.append(Candidate(hit, start, end, text, coverage, float(similarity), score))
         return result
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -90,18 +88,6 @@ class SentenceScorer:
             return 0.0
         present = set(tokenize(sentence))
         return sum(w for term, w in weights.items() if term in present) / total
-
-    def _similarities(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.encode(missing)):
-                self._cache[text] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        if not texts:
-            return np.zeros(0)
-        query = self.embedder.encode([question])[0]
-        return np.array([float(self._cache[t] @ query) for t in texts])
 
 
 def confidence(best: Candidate | None) -> float:

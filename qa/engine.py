@@ -149,14 +149,16 @@ class Engine:
         question = check_question(question)
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
-        retriever, documents = self._retriever, self._index.documents
+        retriever = self._retriever
         prefer = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
         pool = self.answer_config.passages
-        hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode)
+        vector = retriever.query_vector(question)
+        hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode, vector=vector)
         if kind == "both":
             other = ARTICLE if prefer == COMMENT else COMMENT
-            hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode)
-        candidates = self._sentence_scorer().candidates(question, hits, documents)
+            hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
+                                     vector=vector)
+        candidates = self._sentence_scorer().candidates(question, vector[0], hits)
         preferred = [c for c in candidates if c.hit.kind == prefer]
         best = max(preferred or candidates, key=lambda c: c.score, default=None)
         if prefer == ARTICLE and kind == "both" and confidence(best) < self.answer_config.min_confidence:
@@ -166,7 +168,7 @@ class Engine:
         chosen = choose_sentences(candidates, prefer, self.answer_config)
         if prefer == ARTICLE:
             chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
-        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode)
+        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
         return compose(question, chosen, confidence(best), nearest, self.answer_config, self._speaker_lookup())
 
     def chat(self, **options):
@@ -179,7 +181,7 @@ class Engine:
 
     def _sentence_scorer(self) -> SentenceScorer:
         if self._scorer is None:
-            self._scorer = SentenceScorer(self.embedder, _idf(p.text for p in self._index.passages))
+            self._scorer = SentenceScorer(self._index, _idf(p.text for p in self._index.passages))
         return self._scorer
 
     def _speaker_lookup(self):

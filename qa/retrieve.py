@@ -69,8 +69,11 @@ class Retriever:
         self._passage_doc = np.array([self._doc_row[p.doc_id] for p in index.passages], dtype=np.int64)
 
     def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
-               mode: str | None = None) -> list[Hit]:
-        """The k best passages for `query` among those allowed by `kind` and `doc_ids`, best first."""
+               mode: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
+        """The k best passages for `query` among those allowed by `kind` and `doc_ids`, best first.
+
+        `vector` is the query's embedding when the caller already has it (one question, several searches).
+        """
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
         mode = mode or self.config.mode
@@ -79,7 +82,7 @@ class Retriever:
         if not allowed.any():
             return []
         lexical = self.index.lexical.scores(query) if mode != "dense" else None
-        dense = self._dense_scores(query, allowed) if mode != "lexical" else None
+        dense = self._dense_scores(query if vector is None else vector, allowed) if mode != "lexical" else None
         fused = self._fuse(lexical, dense, allowed)
         order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
         if mode == "lexical":
@@ -100,9 +103,13 @@ class Retriever:
             allowed &= np.isin(self._passage_doc, [self._doc_row[d] for d in doc_ids])
         return allowed
 
-    def _dense_scores(self, query: str, allowed: np.ndarray) -> np.ndarray:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, shape (1, dimension)."""
+        return self.embedder.encode([query])
+
+    def _dense_scores(self, query: str | np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """Best window score per passage; -inf for passages none of whose windows came back."""
-        vector = self.embedder.encode([query])
+        vector = self.query_vector(query) if isinstance(query, str) else query
         total = len(self.index.window_passage)
         scores = np.full(len(self.index.passages), -np.inf, dtype=np.float64)
         if total == 0:
