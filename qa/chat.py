@@ -104,10 +104,12 @@ class ChatSession:
 
 
 def _turn_texts(i: int, turn: Any) -> tuple[str, str]:
-    texts = tuple(turn.get(key) if isinstance(turn, dict) else None for key in ("question", "resolved_question"))
-    if not all(isinstance(text, str) and text.strip() for text in texts):
-        raise InputError(f"chat session data: turns[{i}] needs non-empty 'question' and 'resolved_question' text")
-    return texts
+    question, resolved = (turn.get(key) if isinstance(turn, dict) else None
+                          for key in ("question", "resolved_question"))
+    if not all(isinstance(text, str) and text.strip() for text in (question, resolved)):
+        raise InputError(f"chat session data: turns[{i}] needs non-empty text "
+                         "in 'question' and 'resolved_question'")
+    return question, resolved
 
 
 def _checked_kind(kind: str) -> str:

@@ -33,7 +33,8 @@ def test_how_many_of_them():
     resolution = resolve("How many of them submitted bids?", conversation(CCG_BUDGET))
     assert resolution.resolved == "How many of the CCGs submitted bids?"
     history = conversation("Will the local authorities take over public health?")
-    assert resolve("How many of them agreed?", history).resolved == "How many of the local authorities agreed?"
+    expected = "How many of the local authorities agreed?"
+    assert resolve("How many of them agreed?", history).resolved == expected
 
 
 def test_possessive_pronoun():
