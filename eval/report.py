@@ -16,6 +16,7 @@ from qa.errors import MissingDependencyError
 from eval.runner import Run
 
 NONE = "–"
+_NUMERIC = re.compile(r"[0-9.]+|–|not in top 10")
 WORST_SHOWN = 8  # per mode
 WORDS_SHOWN = 15  # of each passage retrieved instead
 Table = list[list[str]]  # header row first, every cell already text
@@ -126,9 +127,10 @@ def aligned(table: Table) -> str:
 
 
 def markdown_table(table: Table) -> str:
-    """A table as Markdown; cells must already be escaped."""
+    """A table as Markdown, numeric columns right-aligned; cells must already be escaped."""
     header, *body = table
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    numeric = [i > 0 and all(_NUMERIC.fullmatch(row[i]) for row in body) for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(lines)
 
@@ -222,11 +224,18 @@ def plot_hits(run: Run, path: Path) -> Path:
 def plot_latency(run: Run, path: Path) -> Path:
     """Histograms of search and ask latency, one colour per mode."""
     plt = _pyplot()
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
     figure, panes = plt.subplots(1, 2, figsize=(10, 4))
     for pane, call in zip(panes, ("search_ms", "ask_ms")):
+        times = [max(r[call], 0.01) for r in run.rows]
+        # Log-spaced bins shared by every mode: lexical search takes well under a millisecond, dense hundreds.
+        bins = np.geomspace(min(times), max(times) * 1.001, 30) if max(times) > min(times) else 10
         for mode in run.summary["modes"]:
-            pane.hist([r[call] for r in run.rows if r["mode"] == mode], bins=30, alpha=0.5, label=mode)
-        pane.set(xlabel=f"{call.split('_')[0]} latency (ms)", ylabel="questions")
+            pane.hist([max(r[call], 0.01) for r in run.rows if r["mode"] == mode], bins=bins, alpha=0.5, label=mode)
+        pane.set(xscale="log", xlabel=f"{call.split('_')[0]} latency (ms, log scale)", ylabel="questions")
+        pane.yaxis.set_major_locator(MaxNLocator(integer=True))
         pane.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
