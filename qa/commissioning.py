@@ -98,7 +98,7 @@ class _Trigger:
     role: str
 
 
-_W = r"(?:[\w'’-]+\s+)"  # one word and its space
+_W = r"(?:[\w'’£.-]+\s+)"  # one word and its space
 _COMMISSIONING = r"(?:\s+(?:the\s+)?commissioning(?:\s+of)?)?"
 _BE = r"(?:be|been|being|is|are|was|were|am)\s+(?:\w+ly\s+)?"
 
@@ -116,7 +116,8 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("takes responsibility for", rf"(?:take|takes|taking|took|taken|assume|assumes|assuming|assumed|have|has|having|gain|gains)\s+(?:on\s+)?{_W}{{0,2}}?responsibilit(?:y|ies)(?:\s+(?:for|of)(?:\s+(?:managing|commissioning|running))?)?"),
     _t("takes responsibility for", r"(?:take|takes|taking|took|taken)\s+on"),
     _t("responsible for", rf"(?:become\s+|becomes\s+|became\s+|remains?\s+|now\s+|solely\s+|jointly\s+|directly\s+)?responsible\s+for{_COMMISSIONING}"),
-    _t("holds budget for", rf"(?:hold|holds|holding|held|manage|manages|managing|managed|control|controls|controlling)\s+{_W}{{0,7}}?budgets?(?:\s+for{_COMMISSIONING})?"),
+    _t("holds budget for", rf"(?:hold|holds|holding|held|manage|manages|managing|managed|control|controls|controlling)\s+{_W}{{0,10}}?budgets?(?:\s+for{_COMMISSIONING})?"),
+    _t("holds budget for", r"(?:with|share|shares|sharing|pool|pools|pooling)\s+(?:a\s+|their\s+)?(?:pooled|joint|shared|single)\s+budgets?"),
     _t("holds budget for", r"budget[- ]holders?|budget[- ]holding"),
     _t("manages", r"manage|manages|managing"),
     _t("runs", r"run|runs|running|ran"),
@@ -152,6 +153,10 @@ _GIVEN_THING = re.compile(r"budget|responsibilit|power|control|commissioning|fun
 _ROLE_WORD = re.compile(r"^\W*(?:[\w-]+\s+){0,2}?(?:role|say|voice|involvement|powers?|control|responsibilit)", re.I)
 _NOT_A_VERB_AFTER = re.compile(r"^\s*(?:decisions?|plans?|budgets?|roles?|responsibilit|backup|bids?|structures?|groups?|landscape|arrangements?|intentions?|process|system|board)", re.I)
 _UP_AND_RUNNING = re.compile(r"up\s+and\s+$", re.I)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:on|about|regarding|concerning)\s+$", re.I)
+_NO_OBJECT = re.compile(r"\s+(?:would|will|could|should|may|might|must|can|is|are|was|were|has|have|had)\b|\s*[,.;]", re.I)
+_PARTICIPLE = re.compile(r"(?:ed|axed|up)$", re.I)
+_COORDINATED_VERB = re.compile(r"^\W*,?\s+and\s+(?:[\w-]+\s+){0,3}$", re.I)
 _BE_BEFORE = re.compile(r"\b(?:be|been|being|is|are|was|were)\s+(?:to\s+be\s+)?(?:\w+ly\s+)?$", re.I)
 
 # --- where a body is an actor, not a label --------------------------------------------------------
@@ -161,7 +166,8 @@ _MODIFIER_AFTER = re.compile(
     r"executive|director|officers?|offices?|spokes\w+)\b|-like\b)", re.I)
 _MODIFIER_BEFORE = re.compile(
     r"(?:chair(?:man|woman)?|chief\s+executive|chief\s+officer|secretary|member|head|director|president|"
-    r"negotiator|spokes\w+|leader)\s+of\s+(?:the\s+)?$|retired\s+from\s+(?:the\s+)?$", re.I)
+    r"negotiator|spokes\w+|leader)\s+of\s+(?:the\s+)?(?:(?-i:[A-Z])[\w&-]*\s+(?:and\s+)?){0,4}$"
+    r"|retired\s+from\s+(?:the\s+)?$", re.I)
 _PERSON_PLACE = re.compile(r"(?:\bGP|doctor|partner|resident|based|born)\s+in\s+$", re.I)
 _COORDINATION = re.compile(
     r"\s*(?:,\s*|\s)(?:and/or|and|or|as\s+well\s+as|(?:working\s+)?alongside|together\s+with|plus|&)?\s*"
@@ -173,15 +179,19 @@ _STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("opposed", re.compile(r"\b(?:reject(?:ed|s)?|oppos(?:e|ed|es|ing)|not\s+detected\s+an\s+appetite|no\s+appetite|should\s+not|must\s+not|resist|refus(?:e|ed|es|ing)|against)\b", re.I)),
     ("demanded", re.compile(r"\b(?:demand(?:s|ed|ing)?|calls?\s+(?:on|for)|called\s+(?:on|for)|should|must|we\s+believe|insist(?:s|ed)?|urg(?:e|es|ed))\b", re.I)),
     ("proposed", re.compile(r"\b(?:could|would|might|may|potentially|propos(?:al|als|ed|es|ing)|options?|opportunity|suggest(?:s|ed)?|under\s+discussion|being\s+discussed|expressed\s+(?:an\s+)?interest|bids?|consult(?:ation|ing)?)\b", re.I)),
-    ("planned", re.compile(r"\b(?:will|shall|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
+    ("planned", re.compile(r"\b(?:will|shall|(?:asked|required|due)\s+to|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
 )
-_INDICATIVE = re.compile(r"\b(?:is|are|was|were|has|have|had|now|already|remains?)\b", re.I)
+_INDICATIVE = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|now|already|remains?)\b"
+    r"(?!\s+(?:\w+ly\s+)?(?:said|told|written|reported|warned|claimed|argued|announced|suggested|stated|added|explained)\b)",
+    re.I)
 _PROPOSING_VERB = (r"(?:has\s+|have\s+|had\s+)?(?:announced|announces|proposed|proposes|propose|suggested|suggests|"
                    r"demanded|demands|demanding|called|calls|wants|want|rejected|rejects|insisted|insists|said|says)")
 _PROPOSED_BY = re.compile(
-    r"(?:announced|released|proposed|published|set\s+out|suggested|put\s+forward|demanded|envisaged|"
+    r"(?:(?:announced|released|proposed|published|set\s+out|suggested|put\s+forward|demanded|envisaged)(?:\s+by)?|"
     r"(?:letter|proposals?|plans?|timetable|announcement|offer|overview)\s+(?:from|by|of))\s+$", re.I)
 _POSSESSIVE_PROPOSAL = re.compile(r"^(?:\s+[A-Z][\w-]+){0,3}['’]s\s+(?:announcement|proposals?|plans?|timetable|offer|letter)", re.I)
+_SPEAKER_AFTER = re.compile(r"(?:\s+[\w-]+){0,4}\s+(?:has\s+|have\s+)?(?:said|says|wrote|writes)\s+that\b", re.I)
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _WHEN = re.compile(
     r"(?<![\w-])(?i:by|from|in|during|within|until|before|after|since|as\s+early\s+as|no\s+later\s+than|starting|"
@@ -192,8 +202,9 @@ _WHEN = re.compile(
 )
 _REPORTED_DATE = re.compile(r"(?:announced|released|reported|dated|published|wrote|written)\s+(?:[\w-]+\s+){0,5}$", re.I)
 _HARD_BOUNDARY = re.compile(r";|\?")
-_CLAUSE_BOUNDARY = re.compile(r";|\?|,\s+(?:which|but|while|although|whereas|with)\b|\s+but\s", re.I)
+_CLAUSE_BOUNDARY = re.compile(r"\?|,\s+(?:which|but|while|although|whereas|with)\b|\s+but\s", re.I)
 _LIST_ITEM = re.compile(r"^\s*[•*\-–]\s")
+_NATIONS = ("England", "Scotland", "Wales", "Northern Ireland", "UK")  # in national bodies' names
 _SUBJECT_REACH = 150  # characters: a subject further back than this is rarely the verb's subject
 
 
@@ -282,7 +293,7 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
             relation_text=sentence[item.start:item.end],
             covers=tuple(dict.fromkeys(m.canonical for m in covered)),
             covers_text=tuple(dict.fromkeys(m.text for m in covered)),
-            budget=_budget(sentence, covered), place=_place(sentence, body, bodies, actors),
+            budget=_budget(sentence, covered), place=_place(sentence, body, bodies),
             when=_when(sentence, item), status=status,
             proposer=proposer or _stance_holder(sentence, item, actors, status),
             doc_id=document.id, title=document.title, sentence=sentence,
@@ -298,7 +309,8 @@ def _is_actor(sentence: str, mention: Mention, services: list[Mention]) -> bool:
     if any(s.start <= mention.start and mention.end <= s.end and s.end - s.start > mention.end - mention.start
            for s in services):
         return False  # "GP" inside "GP services"
-    if _MODIFIER_AFTER.match(sentence[mention.end:]):
+    quoted = sentence[max(0, mention.start - 2):mention.start].strip().endswith(("‘", "'", "“", '"'))
+    if _MODIFIER_AFTER.match(sentence[mention.end:]) and not (quoted and sentence[mention.end:][:1] in "’'”\""):
         return False
     return not _MODIFIER_BEFORE.search(sentence[:mention.start])
 
@@ -329,6 +341,10 @@ def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: lis
     """Reject trigger words used as nouns or idioms: "commissioning decisions", "up and running"."""
     word = match.group().lower()
     following = sentence[match.end():]
+    if trigger.role in (SUBJECT, GIVER) and word.split()[0].endswith("ing") and _PREPOSITION_BEFORE.search(sentence[:match.start()]):
+        return False  # "details on managing X": the gerund names an activity, not what the subject does
+    if word.split()[0] in ("take", "takes", "taking", "took", "taken") and word.endswith(" on") and _NO_OBJECT.match(following):
+        return False  # "the work CCGs take on would ...": the object came first, in a relative clause
     if trigger.relation == "commissions" and trigger.role == SUBJECT:
         if sentence[max(0, match.start() - 3):match.start()].lower().endswith("co-") or _NOT_A_VERB_AFTER.match(following):
             return False
@@ -341,6 +357,8 @@ def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: lis
     if trigger.relation == "manages" and trigger.role == SUBJECT:
         return bool(next((s for s in services if 0 <= s.start - match.end() <= 40), None))
     if trigger.role == GIVER:
+        if re.match(r"\s+of\b", following):
+            return False  # "transfer of power" is a noun: nobody is named as giving
         return bool(_GIVEN_THING.search(following[:80])) and not word.startswith(("devolved", "delegated"))
     if trigger.relation == "has role in" and word.startswith("give"):
         return bool(_ROLE_WORD.search(re.sub(r"^\s*[\w’'-]+(?:\s+[\w’'-]+){0,3}?\s", "", following, count=1)))
@@ -368,7 +386,7 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
             pairs += [(m, "delegated to") for m in _following(sentence, item.end + to.end() - 1, actors)]
         return pairs
     # PATIENT: "X are to be scrapped" names it before; "scrap X", "replacing X" after.
-    if _BE_BEFORE.search(sentence[:item.start]):
+    if _PARTICIPLE.search(sentence[item.start:item.end]) and _BE_BEFORE.search(sentence[:item.start]):
         before = [m for m in bodies if m.end <= item.start and item.start - m.end <= 40]
         return [(before[-1], relation)] if before else []
     after = [m for m in bodies if m.start >= item.end and m.start - item.end <= 30]
@@ -382,6 +400,11 @@ def _subject(sentence: str, item: _Found, actors: list[Mention]) -> list[Mention
     if not candidates:
         return []
     chosen = [candidates[-1]]
+    if _COORDINATED_VERB.match(sentence[chosen[0].end:item.start]):
+        # "X could encompass Y, and will become ...": the nearest body is the first verb's object,
+        # the subject of both verbs is the clause's first body.
+        chosen = [candidates[0]]
+        return chosen
     for previous in reversed(candidates[:-1]):
         if not _COORDINATION.fullmatch(sentence[previous.end:chosen[0].start]):
             break
@@ -404,18 +427,28 @@ def _following(sentence: str, position: int, actors: list[Mention]) -> list[Ment
 
 def _covers(item: _Found, services: list[Mention], bodies: list[Mention]) -> list[Mention]:
     """Services in the trigger's window; before it too when the body comes after ("X ... remains with Y")."""
-    start = item.start if item.trigger.role == SUBJECT else item.before
+    start = item.start if item.trigger.role in (SUBJECT, PATIENT) else item.before
     return [s for s in services if start <= s.start and s.end <= item.after]
 
 
 def _status(sentence: str, item: _Found, context: str | None) -> str:
-    window = sentence[item.before:item.end]
-    status = _cue_status(window)
-    if status:
-        return status
-    if _INDICATIVE.search(window):
+    """Modality nearest before the trigger; else the tense there; else cues after it, in the sentence, the list."""
+    nearest = _nearest_cue(sentence[item.before:item.end])
+    if nearest:
+        return nearest
+    if _INDICATIVE.search(sentence[item.before:item.end]):
         return "in force"
-    return _cue_status(sentence) or context or "in force"
+    return _cue_status(sentence[item.end:item.after]) or _cue_status(sentence) or context or "in force"
+
+
+def _nearest_cue(text: str) -> str | None:
+    """The status whose cue ends closest to the end of text (the trigger); stronger stances win ties."""
+    best: tuple[int, int, str] | None = None
+    for rank, (status, cue) in enumerate(_STATUS_CUES):
+        for match in cue.finditer(text):
+            key = (match.end(), -rank, status)
+            best = max(best, key) if best else key
+    return best[2] if best else None
 
 
 def _cue_status(text: str) -> str | None:
@@ -429,8 +462,9 @@ def _proposer(sentence: str, actors: list[Mention]) -> str | None:
             return mention.canonical
         if re.match(rf"\s+{_PROPOSING_VERB}\b", sentence[mention.end:], re.I):
             return mention.canonical
-    for mention in find_bodies(sentence):  # "health secretary X's announcement" names a non-actor role
-        if _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]):
+    for mention in find_bodies(sentence):  # roles: "health secretary X's announcement", "the chair of X has said"
+        if _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]) or (
+                _MODIFIER_BEFORE.search(sentence[:mention.start]) and _SPEAKER_AFTER.match(sentence[mention.end:])):
             return mention.canonical
     return None
 
@@ -454,20 +488,16 @@ def _when(sentence: str, item: _Found) -> str | None:
     return chosen.group() if chosen else None
 
 
-def _place(sentence: str, body: Mention, bodies: list[Mention], actors: list[Mention]) -> str | None:
-    """The place in the body's own name, else the place nearest to it in the sentence."""
-    labels = [m for m in bodies if m not in actors]
-    places = [
-        p for p in find_places(sentence)
-        if not _PERSON_PLACE.search(sentence[:p.start])
-        and not any(m.start <= p.start and p.end <= m.end for m in labels)
-    ]
-    own = [p for p in places if body.start <= p.start and p.end <= body.end]
+def _place(sentence: str, body: Mention, bodies: list[Mention]) -> str | None:
+    """The place in the body's own name ("NHS Sefton"), else the place nearest to it outside other names."""
+    places = [p for p in find_places(sentence) if not _PERSON_PLACE.search(sentence[:p.start])]
+    own = [p for p in places if body.start <= p.start and p.end <= body.end and p.canonical not in _NATIONS]
     if own:
         return own[0].canonical
-    if not places:
+    free = [p for p in places if not any(m.start <= p.start and p.end <= m.end for m in bodies)]
+    if not free:
         return None
-    return min(places, key=lambda p: min(abs(p.start - body.end), abs(body.start - p.end))).canonical
+    return min(free, key=lambda p: min(abs(p.start - body.end), abs(body.start - p.end))).canonical
 
 
 def _budget(sentence: str, covered: list[Mention]) -> str | None:

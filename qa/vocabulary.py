@@ -135,6 +135,7 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     "secondary care": (
         r"secondary care(?: services)?", r"hospital (?:services|care)", r"acute care",
         r"(?:sections of )?district hospitals",
+        r"hospital(?=(?:,\s*[\w-]+)*,?\s+(?:and|or)\s+(?:[\w-]+\s+){0,2}services\b)",  # "hospital, nursing and other services"
     ),
     "community services": (r"community (?:health )?services", r"community care", r"district nursing"),
     "urgent care": (r"(?:community )?urgent care(?: services)?", r"out-of-hours(?: services| care)?", r"OOH"),
