@@ -105,6 +105,15 @@ class NumpyBert:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf  # BERT's exact GELU
+    """BERT's exact (erf) GELU."""
+    return (0.5 * x * (1.0 + _erf(x / np.float32(np.sqrt(2.0))))).astype(np.float32)
 
-    return (0.5 * x * (1.0 + erf(x / np.float32(np.sqrt(2.0))))).astype(np.float32)
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7): as exact as float32 needs, without
+    # importing scipy on the query path.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
