@@ -65,7 +65,7 @@ _NAME_THEN_ROLE = re.compile(
 )
 _DOC_MENTION = re.compile(
     rf"\b(?i:the|a|an|this|its|their)\s+(░+\s+|(?:[a-z][\w-]*\s+){{0,2}}?)({_DOC_NOUNS})\b"
-    rf"(?:\s+from\s+(?:the\s+)?((?:[A-Z][\w’'-]*\s?)+))?"
+    rf"(?:\s+from\s+(?:the\s+)?([A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*)*))?"
 )
 _SPEECH_VERB = re.compile(
     r"\b(said|says|say|told|tells|added|adds|warned|warns|warn|explained|explains|claimed|claims|claim|"
@@ -84,6 +84,7 @@ _AUXILIARY = re.compile(
 )
 # "some trusts, including NHS Richmond, said": the aside is not the subject.
 _ASIDE = re.compile(r",\s*(?:including|such as|like|among them|for example)\b[^,░]*,$")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s*$")
 _CONJUNCTION = re.compile(r"^(?:(?:But|And|Yet|So|However|Meanwhile|Elsewhere)\b,?\s*)+")
 _FRONTED = re.compile(r"^(?:In|At|On|Under|After|Following|Of|For|With|During|Despite|Since|Across|"
@@ -104,6 +105,15 @@ class Quote:
     speaker_start: int  # where the speaker is named (the antecedent, for he/she/it), for citing
     speaker_end: int
     kind: str = PERSON  # PERSON, ORGANISATION, GROUP or DOCUMENT
+    cue_start: int = -1  # the words that attribute it ("Dr Vell added:", "..., he said"); -1 if none
+    cue_end: int = -1
+
+    @property
+    def attributed_span(self) -> tuple[int, int]:
+        """The quote together with its attributing words: what a sentence "said by" this speaker overlaps."""
+        if self.cue_start < 0:
+            return self.start, self.end
+        return min(self.start, self.cue_start), max(self.end, self.cue_end)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,26 +139,28 @@ def find_quotes(text: str) -> list[Quote]:
     people = _people(text, masked)
     docs = _documents(text, masked)
     blocks = [r for r in regions if r[2]]
+    sentences = split_sentences(text)
     quotes: list[Quote] = []
     claimed: set[tuple[int, int, bool]] = set()
-    for s, e in split_sentences(text):
+    for s, e in sentences:
         if any(r[0] <= s and e <= r[1] for r in blocks):
             continue  # inside a quotation: its speaker comes from the cue that opened it
         quote = _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed)
         if quote:
             quotes.append(quote)
     quotes.sort(key=lambda q: q.start)
-    return _continue_paragraphs(text, quotes, [r for r in blocks if r not in claimed])
+    return _continue_quotes(quotes, sentences, [r for r in regions if r not in claimed])
 
 
 def speaker_of(quotes: list[Quote], start: int, end: int) -> Quote | None:
-    """The quote that covers most of [start, end), or None when none covers a quarter of it."""
+    """The quote (with its attributing words) that covers most of [start, end); None if none covers half."""
     best, best_overlap = None, 0
     for quote in quotes:
-        overlap = min(end, quote.end) - max(start, quote.start)
+        q_start, q_end = quote.attributed_span
+        overlap = min(end, q_end) - max(start, q_start)
         if overlap > best_overlap:
             best, best_overlap = quote, overlap
-    return best if best_overlap * 4 >= max(end - start, 1) else None
+    return best if best_overlap * 2 >= max(end - start, 1) else None
 
 
 def sentence_speakers(text: str, quotes: list[Quote] | None = None) -> list[tuple[int, int, Quote | None]]:
@@ -333,6 +345,16 @@ class _Speaker:
 
 def _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed) -> Quote | None:
     """The quote a speech cue in sentence [s, e) introduces, or None when it has no clear speaker."""
+    according = _ACCORDING.search(masked, s, e)
+    if according:
+        named = [d for d in docs if d.start == according.end()]
+        who = _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end) if named \
+            else _forward_speaker(text, masked, according.end(), e, people)
+        if who:  # "According to X, ..." or "..., according to X."
+            comma = masked.find(",", who.end, e)
+            if according.start() == s and comma > 0:
+                return _quote(comma + 1, e, who, s, comma)
+            return _quote(s, according.start(), who, according.start(), e)
     for verb in _SPEECH_VERB.finditer(masked, s, e):
         left = masked[s : verb.start()].rstrip()
         passive = _PASSIVE.search(left)
@@ -342,9 +364,9 @@ def _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed
                 continue  # "announced by X" as a modifier, or "it was said" with no one saying it
             who = _forward_speaker(text, masked, verb.end() + after_by.end(), e, people)
             if who:
-                return _quote(s, e, who)
+                return _quote(s, e, who, s, e)
             continue
-        who = _subject(text, masked, s, verb, people, docs, quotes)
+        who = _subject(text, masked, s, e, verb, people, docs, quotes)
         if who is None:
             continue
         for region in (r for r in blocks if r not in claimed):
@@ -352,20 +374,21 @@ def _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed
             opens_after = verb.end() <= region[0] < e and len(between) <= 30 and "." not in between
             if opens_after and (":" in between or not between.strip()):
                 claimed.add(region)
-                return _quote(region[0], region[1], who)
-            if s < region[1] <= who.start and not masked[region[1] : who.start].strip(" ,"):
-                claimed.add(region)  # "'...,' he said"
-                return _quote(region[0], region[1], who)
+                return _quote(region[0], region[1], who, s, verb.end())
+            trailing = masked[region[1] : verb.start()]
+            if s <= region[0] and region[1] <= verb.start() and len(trailing) <= 80 and "." not in trailing:
+                claimed.add(region)  # "'...,' he said", "'...,' said Dr Smith"
+                return _quote(region[0], region[1], who, region[1], e)
         start = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
-        return _quote(start, e, who) if start < e else None
+        return _quote(start, e, who, s, verb.end()) if start < e else None
     return None
 
 
-def _quote(start: int, end: int, who: _Speaker) -> Quote:
-    return Quote(start, end, who.name, who.role, who.start, who.end, who.kind)
+def _quote(start: int, end: int, who: _Speaker, cue_start: int, cue_end: int) -> Quote:
+    return Quote(start, end, who.name, who.role, who.start, who.end, who.kind, cue_start, cue_end)
 
 
-def _subject(text, masked, s, verb, people, docs, quotes) -> _Speaker | None:
+def _subject(text, masked, s, e, verb, people, docs, quotes) -> _Speaker | None:
     """Who performs the speech verb: a pronoun, a named person, a document, an organisation or a group."""
     left = masked[s : verb.start()].rstrip()
     while (stripped := _AUXILIARY.sub("", _ASIDE.sub("", left)).rstrip()) != left:
@@ -374,6 +397,9 @@ def _subject(text, masked, s, verb, people, docs, quotes) -> _Speaker | None:
     clause = s + _CONJUNCTION.match(masked[s:p]).end() if _CONJUNCTION.match(masked[s:p]) else s
     if clause >= p:  # "And explains that: ..." continues the previous speaker
         return _as_speaker(quotes[-1]) if quotes else None
+    if left.endswith((_MASK, _MASK + ",")):  # "'...,' said Dr Smith": the speaker follows the verb
+        after = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
+        return _forward_speaker(text, masked, after, e, people)
     pronoun = re.search(r"\b(he|she|it|they)$", left, re.IGNORECASE)
     if pronoun:
         return _resolve_pronoun(pronoun.group(1).lower(), s + pronoun.start(), people, docs, quotes)
@@ -441,6 +467,9 @@ def _backward_speaker(text, masked, clause, p, people) -> _Speaker | None:
             return _Speaker(f"{word} of {share.group(1)}", None, GROUP, tokens[i].start(), tokens[i].end()) \
                 if share else None
         else:
+            if run and word in ("for", "at", "of") and i and tokens[i - 1].group().lower() in _ROLE_SET:
+                who = _interpret(text, run, people)  # "a spokesperson for NHS England"
+                return replace(who, role=tokens[i - 1].group()) if who and who.kind == ORGANISATION else who
             if run and word.lower() in _PREPOSITIONS:  # "Councils throughout London have written"
                 return _forward_speaker(text, masked, _skip_fronted(masked, clause, p), p, people)
             break
@@ -449,11 +478,15 @@ def _backward_speaker(text, masked, clause, p, people) -> _Speaker | None:
 
 def _forward_speaker(text, masked, start, end, people) -> _Speaker | None:
     """The noun phrase that starts at `start`: a clause's subject or the agent after "by"."""
-    for person in people:
-        if person.start == start:
-            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     run: list[re.Match] = []
     tokens = _tokens(masked, start, end)
+    if tokens and tokens[0].group().lower() == "the":
+        tokens = tokens[1:]
+    lead = re.match(r"[^,.;:░]*", masked[start:end]).end() + start
+    for person in people:
+        if start <= person.start < lead and all(_is_nameish(t.group()) or t.group().lower() in _ROLE_SET
+                                                 for t in _tokens(masked, start, person.start)):
+            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     for i, token in enumerate(tokens):
         word = token.group()
         if word.lower() in _GROUP_NOUNS:
@@ -477,6 +510,11 @@ def _interpret(text, run, people) -> _Speaker | None:
     start, end = run[0].start(), run[-1].end()
     if words[-1].lower() in _GROUP_NOUNS:
         return _Speaker(text[start:end], None, GROUP, start, end)
+    roles = len(words) - next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
+    if 0 < roles < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
+        org = _interpret(text, run[:roles], people)
+        if org and org.kind == ORGANISATION:
+            return replace(org, role=text[run[roles].start() : end])
     if not all(_is_nameish(w) for w in words):
         return None
     known = [m for m in people if m.name.split()[-1] == words[-1] and m.start < start]
@@ -487,16 +525,18 @@ def _interpret(text, run, people) -> _Speaker | None:
     return _Speaker(text[start:end], None, ORGANISATION, start, end)
 
 
-def _continue_paragraphs(text: str, quotes: list[Quote], blocks: list[tuple[int, int, bool]]) -> list[Quote]:
-    """A paragraph that opens with a quote mark and names no one continues the previous paragraph's quote."""
-    lines = [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
-    for start, end, _ in sorted(blocks):
-        line = next((i for i, (a, b) in enumerate(lines) if a <= start < b), None)
-        if not line or text[lines[line][0] : start].strip():
+def _continue_quotes(quotes: list[Quote], sentences: list[tuple[int, int]],
+                     regions: list[tuple[int, int, bool]]) -> list[Quote]:
+    """A sentence that opens with a quote mark and names no one continues the quote just before it,
+    in the same paragraph or a new one."""
+    starts = {s: i for i, (s, _) in enumerate(sentences)}
+    for start, end, _ in sorted(regions):
+        i = starts.get(start)
+        if not i:
             continue
-        prev_start, prev_end = lines[line - 1]
-        for i in range(len(quotes) - 1, -1, -1):
-            if prev_start < quotes[i].end <= prev_end + 1:
-                quotes[i] = replace(quotes[i], end=max(quotes[i].end, end))
+        previous_end = sentences[i - 1][1]
+        for k in range(len(quotes) - 1, -1, -1):
+            if previous_end - 2 <= quotes[k].attributed_span[1] <= start:
+                quotes[k] = replace(quotes[k], end=max(quotes[k].end, end))
                 break
     return quotes
