@@ -117,7 +117,8 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("takes responsibility for", r"(?:take|takes|taking|took|taken)\s+on"),
     _t("responsible for", rf"(?:become\s+|becomes\s+|became\s+|remains?\s+|now\s+|solely\s+|jointly\s+|directly\s+)?responsible\s+for{_COMMISSIONING}"),
     _t("holds budget for", rf"(?:hold|holds|holding|held|manage|manages|managing|managed|control|controls|controlling)\s+{_W}{{0,10}}?budgets?(?:\s+for{_COMMISSIONING})?"),
-    _t("holds budget for", r"(?:with|share|shares|sharing|pool|pools|pooling)\s+(?:a\s+|their\s+)?(?:pooled|joint|shared|single)\s+budgets?"),
+    _t("holds budget for", r"(?:with|share|shares|sharing)\s+(?:a\s+|their\s+)?(?:pooled|joint|shared|single)\s+budgets?"),
+    _t("holds budget for", rf"(?:pool|pools|pooling|pooled|merge|merges|merging|merged)\s+(?:a\s+|the\s+|their\s+|its\s+)?{_W}{{0,3}}?budgets?"),
     _t("holds budget for", r"budget[- ]holders?|budget[- ]holding"),
     _t("manages", r"manage|manages|managing"),
     _t("runs", r"run|runs|running|ran"),
@@ -143,18 +144,22 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("develops", r"(?:develop|develops|developing|draft|drafts|drafting)\s+(?:a\s+|the\s+)?(?:new\s+|local\s+)?contracts?"),
     _t("scrapped", r"scrap|scraps|scrapped|abolish|abolishes|abolished|axed|disbanded|dissolved|wound\s+up", PATIENT),
     _t("scrapped", r"replace|replaces|replacing", PATIENT),
-    _t("devolves", r"devolve|devolves|devolving|divest|divests|divesting|delegate|delegates|delegating|transfer|transfers|transferring|hand\s+over|hands\s+over|handing\s+over|pass\s+on|passes|passing|pass", GIVER),
+    _t("has role in", rf"{_BE}consulted", PATIENT),
+    _t("devolves", r"devolve|devolves|devolving|devolved|divest|divests|divesting|delegate|delegates|delegating|delegated|transfer|transfers|transferring|transferred|hand\s+over|hands\s+over|handing\s+over|handed\s+over|pass\s+on|passes|passing|pass", GIVER),
     _t("devolves", rf"(?:establish|establishes|establishing|set\s+up|sets\s+up|setting\s+up|create|creates|creating)\s+{_W}{{0,5}}?(?:GP|clinical|practice-based|locality)[- ](?:led\s+)?commissioning"),
     _t("delegated to", r"(?:devolved|delegated|transferred|handed\s+over|handed|passed)\s+to|(?:devolution|delegation|transfer)\W{0,2}\s+(?:\w+\s+){0,3}?(?:to|by)", RECIPIENT),
 )
 
 # A giver's object must be something that can be handed over, or "pass" and "transfer" are noise.
-_GIVEN_THING = re.compile(r"budget|responsibilit|power|control|commissioning|functions|funding|decision|money|contracts?", re.I)
+_GIVEN_THING = re.compile(r"budget|responsibilit|power|control|commissioning|functions|funding|decision|money|contracts?|management|services", re.I)
 _ROLE_WORD = re.compile(r"^\W*(?:[\w-]+\s+){0,2}?(?:role|say|voice|involvement|powers?|control|responsibilit)", re.I)
 _NOT_A_VERB_AFTER = re.compile(r"^\s*(?:decisions?|plans?|budgets?|roles?|responsibilit|backup|bids?|structures?|groups?|landscape|arrangements?|intentions?|process|system|board)", re.I)
+_TAKING = ("takes control of", "takes responsibility for")
+_TAKEN_FROM = re.compile(r"\bfrom\s", re.I)
 _UP_AND_RUNNING = re.compile(r"up\s+and\s+$", re.I)
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|about|regarding|concerning)\s+$", re.I)
 _NO_OBJECT = re.compile(r"\s+(?:would|will|could|should|may|might|must|can|is|are|was|were|has|have|had)\b|\s*[,.;]", re.I)
+_BE_START = re.compile(r"(?:be|been|being|is|are|was|were)\s", re.I)
 _PARTICIPLE = re.compile(r"(?:ed|axed|up)$", re.I)
 _COORDINATED_VERB = re.compile(r"^\W*,?\s+and\s+(?:[\w-]+\s+){0,3}$", re.I)
 _BE_BEFORE = re.compile(r"\b(?:be|been|being|is|are|was|were)\s+(?:to\s+be\s+)?(?:\w+ly\s+)?$", re.I)
@@ -179,10 +184,10 @@ _STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("opposed", re.compile(r"\b(?:reject(?:ed|s)?|oppos(?:e|ed|es|ing)|not\s+detected\s+an\s+appetite|no\s+appetite|should\s+not|must\s+not|resist|refus(?:e|ed|es|ing)|against)\b", re.I)),
     ("demanded", re.compile(r"\b(?:demand(?:s|ed|ing)?|calls?\s+(?:on|for)|called\s+(?:on|for)|should|must|we\s+believe|insist(?:s|ed)?|urg(?:e|es|ed))\b", re.I)),
     ("proposed", re.compile(r"\b(?:could|would|might|may|potentially|propos(?:al|als|ed|es|ing)|options?|opportunity|suggest(?:s|ed)?|under\s+discussion|being\s+discussed|expressed\s+(?:an\s+)?interest|bids?|consult(?:ation|ing)?)\b", re.I)),
-    ("planned", re.compile(r"\b(?:will|shall|(?:asked|required|due)\s+to|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
+    ("planned", re.compile(r"\b(?:will|shall|(?:asked|required|due|agreed)\s+to|(?:is|are)\s+to|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
 )
 _INDICATIVE = re.compile(
-    r"\b(?:is|are|was|were|has|have|had|now|already|remains?)\b"
+    r"\b(?:is|are|was|were|has|have|had|now|already|currently|remains?)\b"
     r"(?!\s+(?:\w+ly\s+)?(?:said|told|written|reported|warned|claimed|argued|announced|suggested|stated|added|explained)\b)",
     re.I)
 _PROPOSING_VERB = (r"(?:has\s+|have\s+|had\s+)?(?:announced|announces|proposed|proposes|propose|suggested|suggests|"
@@ -276,7 +281,8 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
     bodies = find_bodies(sentence)
     if not bodies:
         return []
-    services = find_services(sentence)
+    services = [s for s in find_services(sentence)  # "primary care" in "primary care networks" is a name
+                if not any(b.start <= s.start and s.end <= b.end and b.end - b.start > s.end - s.start for b in bodies)]
     actors = [m for m in bodies if _is_actor(sentence, m, services)]
     found = _find_triggers(sentence, services)
     proposer = _proposer(sentence, actors)
@@ -359,7 +365,8 @@ def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: lis
     if trigger.role == GIVER:
         if re.match(r"\s+of\b", following):
             return False  # "transfer of power" is a noun: nobody is named as giving
-        return bool(_GIVEN_THING.search(following[:80])) and not word.startswith(("devolved", "delegated"))
+        passive = _BE_BEFORE.search(sentence[:match.start()]) or re.match(r"\s+to\b", following)
+        return bool(_GIVEN_THING.search(following[:80])) and not (word.endswith("ed") and passive)
     if trigger.relation == "has role in" and word.startswith("give"):
         return bool(_ROLE_WORD.search(re.sub(r"^\s*[\w’'-]+(?:\s+[\w’'-]+){0,3}?\s", "", following, count=1)))
     return True
@@ -371,7 +378,11 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
     if role == SUBJECT:
         if relation == "holds budget for" and not re.search(r"budget", sentence[item.start:item.end], re.I):
             relation = "manages"
-        return [(m, relation) for m in _subject(sentence, item, actors)]
+        pairs = [(m, relation) for m in _subject(sentence, item, actors)]
+        source = _TAKEN_FROM.search(sentence, item.end, item.after) if relation in _TAKING else None
+        if source:  # "take control of X from Y": Y gives X up
+            pairs += [(m, "devolves") for m in _following(sentence, source.end(), actors)]
+        return pairs
     if role == AFTER:
         found = _following(sentence, item.end, actors)
         if relation == "has role in" and item.trigger.pattern.pattern.find("give") >= 0:
@@ -386,7 +397,8 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
             pairs += [(m, "delegated to") for m in _following(sentence, item.end + to.end() - 1, actors)]
         return pairs
     # PATIENT: "X are to be scrapped" names it before; "scrap X", "replacing X" after.
-    if _PARTICIPLE.search(sentence[item.start:item.end]) and _BE_BEFORE.search(sentence[:item.start]):
+    trigger_text = sentence[item.start:item.end]
+    if _PARTICIPLE.search(trigger_text) and (_BE_BEFORE.search(sentence[:item.start]) or _BE_START.match(trigger_text)):
         before = [m for m in bodies if m.end <= item.start and item.start - m.end <= 40]
         return [(before[-1], relation)] if before else []
     after = [m for m in bodies if m.start >= item.end and m.start - item.end <= 30]
@@ -433,12 +445,18 @@ def _covers(item: _Found, services: list[Mention], bodies: list[Mention]) -> lis
 
 def _status(sentence: str, item: _Found, context: str | None) -> str:
     """Modality nearest before the trigger; else the tense there; else cues after it, in the sentence, the list."""
-    nearest = _nearest_cue(sentence[item.before:item.end])
+    nearest = _nearest_cue(sentence[item.before:item.start] + _own_stance(sentence[item.start:item.end]))
     if nearest:
         return nearest
     if _INDICATIVE.search(sentence[item.before:item.end]):
         return "in force"
-    return _cue_status(sentence[item.end:item.after]) or _cue_status(sentence) or context or "in force"
+    rest = sentence[:item.start] + " " * (item.end - item.start) + sentence[item.end:]
+    return _cue_status(sentence[item.end:item.after]) or _cue_status(rest) or context or "in force"
+
+
+def _own_stance(trigger_text: str) -> str:
+    """A trigger's words count as a stance only when they reject or demand ("rejected"), not "must approve"."""
+    return trigger_text if re.match(r"(?:reject|oppos|demand)", trigger_text, re.I) else ""
 
 
 def _nearest_cue(text: str) -> str | None:

@@ -25,12 +25,12 @@ class Mention:
     canonical: str
 
 
-# Each entry: canonical name -> regex alternatives. Lower-case alternatives match in any case;
-# an alternative containing capitals (acronyms, proper names) matches only as written, so "DES"
-# and "PEC" do not fire on ordinary words.
+# Each entry: canonical name -> regex alternatives. Ordinary words match in any case; capitalised
+# words (acronyms, proper names) match only as written, so "DES" and "PEC" do not fire on ordinary
+# words. Character classes are not rewritten: write (?-i:[A-Z]) for "a capital letter".
 _PL = r"(?:s|es)?"  # optional plural
 _BODY_TABLE: dict[str, tuple[str, ...]] = {
-    "CCGs": (r"clinical commissioning groups?", r"CCGs?", r"NHS [A-Z][\w ]*? CCG"),
+    "CCGs": (r"clinical commissioning groups?", r"CCGs?", r"NHS (?-i:[A-Z])[\w ]*? CCG"),
     "NHS England area teams": (
         r"NHS England['’]s (?:local )?area teams?", r"(?:local )?area teams?",
         r"NHS England (?:local |regional )?area teams?",
@@ -40,6 +40,7 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
         r"local authorit(?:y|ies)", r"councils?", r"local government", r"boroughs?",
         r"town halls?", r"county councils?", r"city councils?", r"unitary authorit(?:y|ies)",
         r"local councils?", r"borough councils?", r"district councils?",
+        r"(?:(?-i:[A-Z])[\w'’-]+\s+)+(?:City\s+|County\s+|Borough\s+|District\s+|Metropolitan\s+Borough\s+)?Council",
     ),
     "combined authorities": (r"combined authorit(?:y|ies)",),
     "London Councils": (r"London Councils",),
@@ -47,7 +48,7 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
     "PCTs": (r"primary care trusts?", r"PCTs?"),
     "strategic health authorities": (r"strategic health authorit(?:y|ies)", r"SHAs?"),
     "local NHS bodies": (),  # "NHS <place>": filled in from the gazetteer below
-    "health boards": (r"health boards?", r"(?:[A-Z][\w-]+ )+(?:University )?Health Board"),
+    "health boards": (r"health boards?", r"(?:(?-i:[A-Z])[\w-]+ )+(?:University )?Health Board"),
     "integration joint boards": (r"integration joint boards?", r"IJBs?"),
     "health and social care partnerships": (r"health and social care partnerships?", r"HSCPs?"),
     "GP consortia": (
@@ -78,8 +79,9 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
     "hospital trusts": (
         r"hospital trusts?", r"acute trusts?", r"foundation trusts?", r"hospitals",
         r"secondary care trusts?", r"(?:the )?local (?:District )?General Hospital",
+        r"(?:(?-i:[A-Z])[\w'’-]+\s+)*Hospitals?\s+(?:(?-i:[A-Z])[\w'’-]+\s+)*(?:NHS\s+)?(?:Foundation\s+)?Trust",
     ),
-    "NHS trusts": (r"(?:NHS )?trusts?",),
+    "NHS trusts": (r"(?:NHS )?trusts?", r"(?:(?-i:[A-Z])[\w'’-]+\s+)+NHS\s+(?:Foundation\s+)?Trust"),
     "community providers": (r"community providers?", r"community trusts?"),
     "private providers": (r"private (?:providers?|companies|company|sector)",),
     "the Treasury": (r"(?:HM )?Treasury", r"[Cc]hancellor(?: of the Exchequer)?"),
@@ -91,7 +93,7 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
     "Scottish Government": (r"Scottish Government", r"Holyrood"),
     "Welsh Government": (r"Welsh Government",),
     "the BMA": (r"BMA", r"British Medical Association"),
-    "GPC": (r"GPC", r"General Practitioners Committee", r"GP Committee"),
+    "GPC": (r"GPC", r"(?:Scottish |Welsh )?General Practitioners Committee", r"(?:Scottish |Welsh )?GP [Cc]ommittee", r"SGPC"),
     "RCGP": (r"RCGP", r"Royal College of (?:GPs|General Practitioners)"),
     "NAPC": (r"NAPC", r"National Association of Primary Care"),
     "CQC": (r"CQC", r"Care Quality Commission"),
@@ -144,9 +146,9 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     "public health": (r"public health(?: services)?",),
     "sexual health services": (r"sexual(?: and reproductive)? health(?: services| clinics)?", r"contraception services"),
     "mental health services": (r"mental health(?: services| care)?",),
-    "dental services": (r"dental (?:services|care)", r"dentistry"),
-    "pharmacy services": (r"pharmacy(?: services)?", r"pharmaceutical services"),
-    "eye care services": (r"optometry(?: services)?", r"eye care(?: services)?"),
+    "dental services": (r"dental (?:services|care|contracts?|commissioning)", r"dentistry"),
+    "pharmacy services": (r"pharmacy(?: services| contracts?| commissioning)?", r"pharmaceutical services"),
+    "eye care services": (r"optometry(?: services| commissioning)?", r"eye care(?: services)?", r"optical services"),
     "maternity services": (r"maternity(?: services| care)?",),
     "prescribing": (r"prescribing",),
     "diagnostics": (r"diagnostics?(?: services)?",),
@@ -175,6 +177,7 @@ Milton Keynes; Northampton; Norwich; Luton; Sunderland; Preston; Blackpool; Blac
 Middlesbrough; Swindon; Oxford; Cambridge; Exeter; Gloucester; York; Peterborough; Ipswich;
 Doncaster; Huddersfield; Wakefield; Warrington; Chester; Lancaster; Carlisle; Durham;
 Bournemouth; Poole; Dorset; Slough; Southend=Southend-on-Sea; Telford; Worcester; Lincoln;
+Solihull; Dudley; Sandwell; Walsall; Kirklees; Calderdale; Barnsley; Rotherham; Gateshead;
 Bolton; Bury; Oldham; Rochdale; Salford; Stockport; Tameside; Trafford; Wigan;
 Knowsley; St Helens; Sefton=South Sefton; Wirral; Halton; Cheshire; Lancashire; Cumbria;
 Northumberland; County Durham; North Yorkshire; East Riding; Lincolnshire; Nottinghamshire;
