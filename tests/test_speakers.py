@@ -1,0 +1,153 @@
+"""Speaker attribution on tiny inline texts, one pattern each, and the gold evaluation's floor."""
+from __future__ import annotations
+
+import pytest
+
+from qa.speakers import DOCUMENT, GROUP, ORGANISATION, PERSON, Quote, find_quotes, sentence_speakers, speaker_of
+
+
+def said_by(text: str, fragment: str) -> Quote | None:
+    """The quote attributed to the sentence that contains `fragment`."""
+    at = text.index(fragment)
+    for start, end, quote in sentence_speakers(text):
+        if start <= at < end:
+            return quote
+    raise AssertionError(f"{fragment!r} is in no sentence")
+
+
+def test_introduced_person_then_pronoun():
+    text = ("Dr Tracey Vell, chief executive of Manchester LMC, has been involved in the proposals.\n\n"
+            "She said: ’The ambition is large. Views have been sought.\n\n"
+            "Rain fell on Tuesday.")
+    quote = said_by(text, "Views have been sought")
+    assert (quote.speaker, quote.role, quote.kind) == ("Dr Tracey Vell", "chief executive of Manchester LMC", PERSON)
+    assert text[quote.speaker_start : quote.speaker_end] == "Dr Tracey Vell"
+    assert text[quote.start : quote.end] == "’The ambition is large. Views have been sought."
+    assert said_by(text, "has been involved") is None  # introducing someone is not quoting them
+    assert said_by(text, "Rain fell") is None
+
+
+def test_pronoun_takes_the_last_person_named():
+    text = ("Dr Ann Lee, a GP in Leeds, spoke first. Later Dr Ben Cole, chair of Leeds CCG, arrived.\n\n"
+            "He told Pulse: ‘We are ready.’")
+    assert said_by(text, "We are ready").speaker == "Dr Ben Cole"
+
+
+def test_surname_back_reference_gets_full_name_and_role():
+    text = ("Prime Minister David Cameron set out the plan in October.\n\n"
+            "Mr Cameron’s announced that the contract will begin in April 2017.\n\n"
+            "GPC negotiator Dr Beth McCarron-Nash told Pulse the scheme was risky.\n\n"
+            "Dr McCarron-Nash added: ‘We need to be careful.’")
+    cameron = said_by(text, "the contract will begin")
+    assert (cameron.speaker, cameron.role) == ("David Cameron", "Prime Minister")
+    nash = said_by(text, "We need to be careful")
+    assert (nash.speaker, nash.role) == ("Dr Beth McCarron-Nash", "GPC negotiator")
+    assert text[nash.speaker_start : nash.speaker_end] == "Dr McCarron-Nash"
+
+
+def test_role_before_and_after_the_name():
+    text = ("BMA chair Dr Mark Porter said: ‘There is no doubt.’\n\n"
+            "Simon Stevens, chief executive of NHS England, said: “We want to back local leaders.”\n\n"
+            "Dr Andrew Mimnagh, a GP in Liverpool and member of South Sefton CCG echoed this concern saying "
+            "he felt the plans were a way of divesting responsibility.")
+    porter, stevens, mimnagh = find_quotes(text)
+    assert (porter.speaker, porter.role) == ("Dr Mark Porter", "BMA chair")
+    assert (stevens.speaker, stevens.role) == ("Simon Stevens", "chief executive of NHS England")
+    assert (mimnagh.speaker, mimnagh.role) == ("Dr Andrew Mimnagh", "GP in Liverpool and member of South Sefton CCG")
+
+
+def test_continuation_paragraphs_belong_to_the_same_quote():
+    text = ("BMA chair Dr Mark Porter said: ‘There is no doubt patients would benefit.\n\n"
+            "‘These wide sweeping changes will affect millions of people.’\n\n"
+            "The BMA said that funding was short.\n\n"
+            "‘Nobody else agrees,’ said Professor Jane Hill.")
+    porter = said_by(text, "These wide sweeping changes")
+    assert porter.speaker == "Dr Mark Porter"
+    assert text[porter.start : porter.end].startswith("‘There is no doubt")
+    assert text[porter.start : porter.end].endswith("millions of people.’")
+    bma = said_by(text, "funding was short")
+    assert (bma.speaker, bma.kind) == ("BMA", ORGANISATION)
+    assert said_by(text, "Nobody else agrees").speaker == "Professor Jane Hill"  # a new speaker, not a continuation
+
+
+def test_documents_as_speakers():
+    text = ("A ‘Proposed next steps’ overview, released last month, gives details.\n\n"
+            "It states: ‘We have not detected an appetite in CCGs.’\n\n"
+            "And explains that: ‘conflicts of interest will rise.’\n\n"
+            "But the letter from London Councils dated 25 September says that councils should have a say.\n\n"
+            "The letter states that NHS England will approve plans by 12 October.")
+    overview = said_by(text, "not detected an appetite")
+    assert (overview.speaker, overview.kind) == ("‘Proposed next steps’ overview", DOCUMENT)
+    assert said_by(text, "conflicts of interest will rise").speaker == overview.speaker  # no subject: same speaker
+    assert said_by(text, "councils should have a say").speaker == "London Councils' letter"
+    assert said_by(text, "will approve plans").speaker == "London Councils' letter"
+
+
+def test_reported_speech_and_groups():
+    text = ("GPC chair Dr Laurence Buckman said the GPC was aware that although ‘many PCTs are pushing ahead’, "
+            "he 'would urge GPs to resist'.\n\n"
+            "However, local leaders warned that services could be at risk.\n\n"
+            "But some trusts, including NHS Richmond, said they had no plans.\n\n"
+            "Of 29 trusts to respond, 23 said they had begun.")
+    buckman = said_by(text, "the GPC was aware")
+    assert (buckman.speaker, buckman.role) == ("Dr Laurence Buckman", "GPC chair")
+    assert text[buckman.start : buckman.end].startswith("the GPC was aware")
+    assert (said_by(text, "services could be at risk").speaker, said_by(text, "at risk").kind) == ("local leaders", GROUP)
+    assert said_by(text, "no plans").speaker == "some trusts"
+    assert said_by(text, "they had begun").speaker == "23 of 29 trusts"
+
+
+def test_quotes_inside_quotes_name_no_new_speaker():
+    text = ("Dr Tracey Vell is a GP.\n\n"
+            "She told Pulse: ’The chief officer, Ian Williamson, said we are planning a buy-out. "
+            "And that would include practices.’")
+    assert [q.speaker for q in find_quotes(text)] == ["Dr Tracey Vell"]
+    assert said_by(text, "And that would include").speaker == "Dr Tracey Vell"
+
+
+def test_apostrophes_do_not_close_quotes():
+    text = ("Dr Beth Cole is a negotiator. She said: ‘Ultimately, CCGs’ members don’t want this. "
+            "I’m sure practices agree.\n\n‘We will keep GPs’ voices strong.’")
+    quote, = find_quotes(text)
+    assert text[quote.start : quote.end].endswith("voices strong.’")
+
+
+def test_no_speech_means_no_quote():
+    text = ("The plans follow a ‘devolution settlement’ announced by chancellor George Osborne.\n\n"
+            "GP services will be commissioned by local authorities, under plans announced today.\n\n"
+            "'Groundbreaking' deal to see councils commissioning GP services")
+    assert find_quotes(text) == []
+    assert all(quote is None for _, _, quote in sentence_speakers(text))
+
+
+def test_speaker_of_picks_the_quote_covering_most_of_the_span():
+    a = Quote(0, 100, "A", None, 0, 1)
+    b = Quote(100, 300, "B", None, 100, 101)
+    assert speaker_of([a, b], 90, 200) is b
+    assert speaker_of([a, b], 10, 20) is a
+    assert speaker_of([a, b], 280, 400) is None  # a fifth of the span is quoted: the writer's own sentence
+    assert speaker_of([], 0, 10) is None
+
+
+def test_to_dict_is_plain():
+    quote, = find_quotes("BMA chair Dr Mark Porter said: ‘Yes.’")
+    data = quote.to_dict()
+    assert data["speaker"] == "Dr Mark Porter" and data["role"] == "BMA chair" and data["kind"] == PERSON
+    assert set(data) >= {"start", "end", "speaker", "role", "speaker_start", "speaker_end"}
+
+
+def test_gold_evaluation_meets_the_floor():
+    from eval.speakers_eval import PRECISION_FLOOR, RECALL_FLOOR, evaluate
+
+    report = evaluate()
+    assert len(report.rows) >= 70
+    misses = [(r.sentence, r.gold_speaker, r.speaker) for r in report.rows if not r.speaker_ok]
+    assert report.precision >= PRECISION_FLOOR, misses
+    assert report.recall >= RECALL_FLOOR, misses
+
+
+@pytest.mark.parametrize("opener,closer", [("‘", "’"), ("“", "”"), ('"', '"'), ("'", "'"), ("’", "’")])
+def test_every_quote_style(opener, closer):
+    text = f"Dr Ann Lee, a GP in Kent, said: {opener}We are ready.{closer}\n\nRain fell."
+    quote, = find_quotes(text)
+    assert quote.speaker == "Dr Ann Lee" and text[quote.start : quote.end] == f"{opener}We are ready.{closer}"
