@@ -5,6 +5,7 @@ restore it with `ChatSession.from_dict`. No language model: resolution is `qa.fo
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
 from typing import Any, Protocol, Sequence
@@ -63,7 +64,7 @@ class ChatSession:
             resolution = resolve(question, self._turns)
             answer = self.engine.ask(resolution.resolved, k=self.k, kind=kind,
                                      doc_ids=list(doc_ids) if doc_ids is not None else None)
-            self._turns.append(resolution.to_turn())
+            self._turns.append(resolution.to_turn(answer_lead(answer)))
             del self._turns[:-self.max_turns]
         return replace(answer, question=resolution.question,
                        resolved_question=resolution.resolved if resolution.rewritten else None)
@@ -103,13 +104,26 @@ class ChatSession:
         return session
 
 
-def _turn_texts(i: int, turn: Any) -> tuple[str, str]:
-    question, resolved = (turn.get(key) if isinstance(turn, dict) else None
-                          for key in ("question", "resolved_question"))
+_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+
+
+def answer_lead(answer: Answer) -> str:
+    """The answer's first cited statement, which a follow-up's "them" most often points into."""
+    if answer.abstained:
+        return ""
+    mark = _CITATION_MARK.search(answer.text)
+    return (answer.text[:mark.start()] if mark else answer.text).strip()
+
+
+def _turn_texts(i: int, turn: Any) -> tuple[str, str, str]:
+    question, resolved, answer = (turn.get(key, "") if isinstance(turn, dict) else None
+                                  for key in ("question", "resolved_question", "answer"))
     if not all(isinstance(text, str) and text.strip() for text in (question, resolved)):
         raise InputError(f"chat session data: turns[{i}] needs non-empty text "
                          "in 'question' and 'resolved_question'")
-    return question, resolved
+    if not isinstance(answer, str):
+        raise InputError(f"chat session data: turns[{i}] 'answer' must be text, got {type(answer).__name__}")
+    return question, resolved, answer
 
 
 def _checked_kind(kind: str) -> str:

@@ -38,11 +38,12 @@ class Turn:
     resolved_question: str
     entities: tuple[str, ...] = ()  # canonical names in the resolved question, in order
     topic_terms: tuple[str, ...] = ()  # its lower-case content words outside the entities
+    answer: str = ""  # the lead of the answer given, if any: "how many of them?" may point into it
 
     @classmethod
-    def of(cls, question: str, resolved_question: str) -> Turn:
+    def of(cls, question: str, resolved_question: str, answer: str = "") -> Turn:
         """A turn whose entities and topic terms are read from its resolved question."""
-        return cls(question, resolved_question, *_terms(resolved_question))
+        return cls(question, resolved_question, *_terms(resolved_question), answer=answer)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Turn:
             "resolved_question": self.resolved_question,
             "entities": list(self.entities),
             "topic_terms": list(self.topic_terms),
+            "answer": self.answer,
         }
 
 
@@ -63,8 +65,9 @@ class Resolution:
     carried: tuple[str, ...] = ()  # canonical entities, then topic terms, brought in from earlier
     reason: str = ""
 
-    def to_turn(self) -> Turn:
-        return Turn.of(self.question, self.resolved)
+    def to_turn(self, answer: str = "") -> Turn:
+        """The turn to record, with the lead of the answer that was given to it."""
+        return Turn.of(self.question, self.resolved, answer)
 
 
 # --- Words: small closed classes of English; content words are whatever is left. ----------------
@@ -173,11 +176,22 @@ def _terms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _Earlier:
-    """An earlier resolved question with the entities and topic words read from it."""
+    """An earlier resolved question and the lead of its answer, with the entities read from them."""
 
     text: str
     entities: tuple[Entity, ...]
     topic: tuple[str, ...]
+    answer: str = ""
+    answer_entities: tuple[Entity, ...] = ()
+
+    @classmethod
+    def of(cls, turn: Turn) -> _Earlier:
+        text = turn.resolved_question
+        return cls(text, tuple(find_entities(text)), _terms(text)[1], turn.answer, tuple(find_entities(turn.answer)))
+
+    def sources(self) -> tuple[tuple[str, tuple[Entity, ...]], ...]:
+        """Where a pronoun may find its referent: the question first, then the answer to it."""
+        return (self.text, self.entities), (self.answer, self.answer_entities)
 
 
 def _context(history: Sequence[Turn]) -> tuple[_Earlier, ...]:
@@ -185,8 +199,7 @@ def _context(history: Sequence[Turn]) -> tuple[_Earlier, ...]:
     turns = list(history)
     earlier: list[_Earlier] = []
     for i in range(len(turns) - 1, -1, -1):
-        parsed = _Earlier(turns[i].resolved_question, tuple(find_entities(turns[i].resolved_question)),
-                          _terms(turns[i].resolved_question)[1])
+        parsed = _Earlier.of(turns[i])
         if parsed.entities or parsed.topic:  # "thanks!" says nothing to carry
             earlier.append(parsed)
         if len(earlier) == CONTEXT_TURNS or (earlier and _opened_topic(turns, i)):
@@ -202,7 +215,7 @@ def _opened_topic(turns: list[Turn], i: int) -> bool:
     turn, before = turns[i], turns[i - 1]
     if turn.resolved_question != turn.question:
         return False
-    mine, theirs = _terms(turn.resolved_question), _terms(before.resolved_question)
+    mine, theirs = _terms(turn.resolved_question), _terms(f"{before.resolved_question} {before.answer}")
     return not (set(mine[0]) & set(theirs[0]) or {_stem(t) for t in mine[1]} & {_stem(t) for t in theirs[1]})
 
 
@@ -331,8 +344,8 @@ def _resolve_fragment(
 class _Anaphor:
     start: int
     end: int
-    # "plural", "singular", "thing" (a service or money), "person", "noun" ("that budget") or
-    # "event" (a bare "that": the earlier topic as a whole)
+    # "plural", "singular", "thing" (a service or money), "organisation", "person", "noun"
+    # ("that budget") or "event" (a bare "that": the earlier topic as a whole)
     kind: str
     possessive: bool = False
 
@@ -359,6 +372,12 @@ _SERVICE_VERBS = {
     "provide", "provides", "provided", "deliver", "delivers", "delivered", "offer", "offers",
     "spend", "spends", "spent", "cut", "cuts", "hold", "holds", "control", "controls", "share",
 }
+# Verbs whose object is a body: "who chairs it?", "who runs it?".
+_BODY_VERBS = {
+    "chair", "chairs", "chaired", "lead", "leads", "led", "run", "runs", "head", "heads", "oversee",
+    "oversees", "govern", "governs", "join", "joined", "abolish", "abolished", "scrap", "scrapped",
+    "regulate", "regulates", "inspect", "inspects", "replace", "replaced", "sit", "sits",
+}
 # "When will it happen?": "it" is the event under discussion, not a body or a service.
 _EVENT_VERBS = {
     "happen", "happens", "happened", "start", "starts", "started", "begin", "begins", "come",
@@ -380,8 +399,10 @@ def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> li
             kind = _PERSONAL[lower]
             if lower == "it" and following in _EVENT_VERBS:
                 kind = "event"
-            elif lower == "it" and _object_of_service_verb(words, i):
+            elif lower == "it" and _object_of(words, i, _SERVICE_VERBS):
                 kind = "thing"
+            elif lower == "it" and _object_of(words, i, _BODY_VERBS):
+                kind = "organisation"
             # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
             her_noun = lower == "her" and after is not None and _is_content(after.group())
             possessive = lower in _POSSESSIVE or her_noun
@@ -415,49 +436,60 @@ def _following(words: list[re.Match[str]], i: int) -> str | None:
     return rest[0] if rest else None
 
 
-def _object_of_service_verb(words: list[re.Match[str]], i: int) -> bool:
+def _object_of(words: list[re.Match[str]], i: int, verbs: set[str]) -> bool:
+    """Whether words[i] is the object of one of `verbs` ("commission it", "pay for it", "sit on it")."""
     before = [w.group().lower() for w in words[max(0, i - 2):i]]
-    if before and before[-1] == "for":  # "pay for it"
+    if before and before[-1] in {"for", "on"}:
         before = before[:-1]
-    return bool(before) and before[-1] in _SERVICE_VERBS
+    return bool(before) and before[-1] in verbs
 
 
 def _resolve_anaphors(
     text: str, own: list[Entity], anaphors: list[_Anaphor], context: tuple[_Earlier, ...]
 ) -> tuple[str, str]:
     taken = {e.canonical for e in own}
+    # In "how big is that budget?" the amount is what is asked: it stays out of the rewrite.
+    size_question = re.match(r"how\s+(?:much|big|large|many)\b", text, re.I) is not None
     edits, notes, unresolved = [], [], False
     for anaphor in anaphors:
-        phrase = _referent(text, anaphor, context, taken)
+        phrase = _referent(text, anaphor, context, taken, size_question)
         if phrase is None:
             unresolved = True  # a bare "that", or no earlier entity of the right kind
             continue
         edits.append((anaphor.start, anaphor.end, _fit(text, anaphor, phrase)))
         notes.append(f"'{text[anaphor.start:anaphor.end]}' -> '{phrase}'")
     resolved = _apply(text, edits) if edits else text
+    # A service or a sum alone ("the GP budget") is named in many stories: without a body, place
+    # or person the question still needs the earlier topic to pin it down.
+    if not any(e.kind in (BODY, PLACE, PERSON) for e in find_entities(resolved)):
+        unresolved = True
     if unresolved:
         resolved = _with_gist(resolved, own, context[0])
         notes.append("added the earlier topic")
     return resolved, "resolved: " + "; ".join(notes)
 
 
-def _referent(text: str, anaphor: _Anaphor, context: tuple[_Earlier, ...], taken: set[str]) -> str | None:
+def _referent(
+    text: str, anaphor: _Anaphor, context: tuple[_Earlier, ...], taken: set[str], size_question: bool
+) -> str | None:
     """The earlier wording the anaphor stands for, most recent turn first; None when unclear."""
     if anaphor.kind == "noun":
         # "that budget": an earlier entity with the same canonical name, or ending in that noun.
         wording = text[anaphor.start:anaphor.end].split(maxsplit=1)[-1]
         names, noun = {e.canonical for e in find_entities(wording)}, _stem(wording.split()[-1])
         for earlier in context:
-            same = [e for e in earlier.entities if e.canonical in names or _stem(e.text.split()[-1]) == noun]
-            if same:
-                return _phrase(earlier, same[0])
+            for source, entities in earlier.sources():
+                same = [e for e in entities if e.canonical in names or _stem(e.text.split()[-1]) == noun]
+                if same:
+                    return _phrase(source, entities, same[0], size_question)
         return None
-    size_question = re.match(r"how\s+(?:much|big|large|many)\b", text, re.I) is not None
     for earlier in context:
-        candidates = [e for e in earlier.entities if e.canonical not in taken]
+        # Kind and number outrank place: a plural body in the answer beats a plural service asked about.
         for preference in _preferences(anaphor.kind, size_question):
-            if fitting := [e for e in candidates if _fits(e, preference)]:
-                return _phrase(earlier, fitting[0])
+            for source, entities in earlier.sources():
+                fitting = [e for e in entities if e.canonical not in taken and _fits(e, preference)]
+                if fitting:
+                    return _phrase(source, entities, fitting[0], size_question)
     return None
 
 
@@ -465,10 +497,14 @@ def _preferences(kind: str, size_question: bool) -> list[tuple[str, str | None]]
     """Which entities a pronoun prefers, best first, as (entity kind, "plural"/"singular"/None)."""
     if kind == "person":
         return [(PERSON, None)]
+    if kind == "organisation":
+        return [(BODY, "singular"), (BODY, None)]
     if kind == "plural":  # plural names first, bodies (the usual actors) before services
         return [(BODY, "plural"), (SERVICE, "plural"), (BODY, None)]
-    if kind == "thing" or (kind == "singular" and size_question):  # money or a service
-        return [(AMOUNT, None), (SERVICE, "singular"), (SERVICE, None), (BODY, "singular")]
+    if kind == "singular" and size_question:  # "how much is it?" asks the sum of a service
+        return [(SERVICE, "singular"), (SERVICE, None), (BODY, "singular")]
+    if kind == "thing":  # "who pays for it?": a service or a sum
+        return [(SERVICE, "singular"), (AMOUNT, None), (SERVICE, None)]
     if kind == "singular":
         return [(BODY, "singular"), (SERVICE, "singular"), (AMOUNT, None), (SERVICE, None), (PLACE, None)]
     return []  # "event": the earlier topic as a whole, added as a gist
@@ -481,15 +517,24 @@ def _fits(entity: Entity, preference: tuple[str, str | None]) -> bool:
     return entity.kind == kind and (number is None or (number == "plural") == plural)
 
 
-def _phrase(earlier: _Earlier, entity: Entity) -> str:
+def _phrase(text: str, entities: tuple[Entity, ...], entity: Entity, skip_amounts: bool = False) -> str:
     """The entity with the names right next to it and its "the" ("the Greater Manchester board")."""
-    entities = list(earlier.entities)
+    entities = tuple(e for e in entities if e == entity or not (skip_amounts and e.kind == AMOUNT))
     first = last = entities.index(entity)
-    while first > 0 and not earlier.text[entities[first - 1].end:entities[first].start].strip():
+    while first > 0 and not text[entities[first - 1].end:entities[first].start].strip():
         first -= 1
-    while last + 1 < len(entities) and not earlier.text[entities[last].end:entities[last + 1].start].strip():
+    while last + 1 < len(entities) and not text[entities[last].end:entities[last + 1].start].strip():
         last += 1
-    return earlier.text[_article_start(earlier.text, entities[first]):entities[last].end]
+    start = entities[first].start
+    # "that budget" in an earlier question is "the budget" now; "the" stays as it was.
+    before = re.search(r"\b(?:the|this|that|these|those)\s+(?:£\S+\s+)?$", text[:start], re.I)
+    phrase = text[start:entities[last].end]
+    canonical_first = entities[first].canonical.split()[0]
+    if canonical_first.islower() and canonical_first == phrase.split()[0].lower():
+        phrase = phrase[:1].lower() + phrase[1:]  # a common noun capitalised only to start a sentence
+    # The vocabulary says which names take "the" ("the BMA"); else keep the earlier text's article.
+    wants_article = before is not None or entities[first].canonical.lower().startswith("the ")
+    return ("the " if wants_article and not phrase.lower().startswith("the ") else "") + phrase
 
 
 def _fit(text: str, anaphor: _Anaphor, phrase: str) -> str:

@@ -17,12 +17,14 @@ class RecordingEngine:
 
     calls: list[dict] = field(default_factory=list)
     fail: bool = False
+    replies: dict[str, str] = field(default_factory=dict)  # question -> answer text; absent: abstain
 
     def ask(self, question, *, k=5, kind="both", doc_ids=None):
         if self.fail:
             raise InputError("engine refused")
         self.calls.append({"question": question, "k": k, "kind": kind, "doc_ids": doc_ids})
-        return Answer(question=question, text=f"answer to {question}", abstained=False)
+        text = self.replies.get(question, "I found nothing that answers this question.")
+        return Answer(question=question, text=text, abstained=question not in self.replies)
 
 
 FIRST = "Who commissions GP services in Greater Manchester?"
@@ -39,6 +41,17 @@ def test_follow_up_is_resolved_before_the_engine_sees_it():
     assert first.resolved_question is None  # not rewritten, so not set
     assert [t.question for t in session.history] == [FIRST, "and in London?"]
     assert session.history[1].entities == ("GP services", "London")
+
+
+def test_the_answer_lead_is_recorded_for_pronouns_to_point_into():
+    replies = {FIRST: "Local authorities will commission them with 12 CCGs. [1] Others disagree. [2]"}
+    engine = RecordingEngine(replies=replies)
+    session = ChatSession(engine)
+    session.ask(FIRST)
+    assert session.history[0].answer == "Local authorities will commission them with 12 CCGs."
+    session.ask("How many of them agreed?")
+    assert engine.calls[1]["question"] == "How many of the local authorities agreed?"
+    assert session.history[1].answer == ""  # an abstention gives nothing to point into
 
 
 def test_settings_and_kind_filter_pass_through():

@@ -41,10 +41,17 @@ def test_possessive_pronoun():
     assert resolve("What is their deadline?", conversation(CCG_BUDGET)).resolved == "What is CCGs' deadline?"
 
 
-def test_demonstrative_with_a_noun_takes_the_whole_earlier_name():
+def test_demonstrative_with_a_noun_takes_the_earlier_name_and_topic():
     resolution = resolve("How big is that budget?", conversation(CCG_BUDGET))
-    assert resolution.resolved == "How big is the £2bn GP budget?"
-    assert "£2bn" in resolution.carried
+    # The amount asked about is left out of the name; a bare service gets the topic too.
+    assert resolution.resolved == "How big is the GP budget (CCGs take over the £2bn GP budget from NHS England)?"
+    assert {"CCGs", "NHS England"} <= set(resolution.carried)
+
+
+def test_demonstrative_naming_a_body_needs_no_topic():
+    history = conversation("Will the Greater Manchester health and social care partnership hold the budget?")
+    resolution = resolve("Who chairs that partnership?", history)
+    assert resolution.resolved == "Who chairs the Greater Manchester health and social care partnership?"
 
 
 def test_who_chairs_it_takes_the_named_body_with_its_place():
@@ -94,8 +101,24 @@ def test_change_of_topic_drops_the_old_context():
     history = conversation(CCG_BUDGET, "What does the Care Quality Commission inspect in care homes?")
     assert history[-1].resolved_question == history[-1].question  # the new topic was left alone
     resolution = resolve("How many of them were rated good?", history)
-    assert resolution.resolved == "How many of the care homes were rated good?"  # not the CCGs
+    assert resolution.resolved.startswith("How many of the care homes were rated good (")
+    assert "CCG" not in resolution.resolved  # the topic before the change is not reached
     assert resolve("Who chairs it?", history).resolved == "Who chairs the Care Quality Commission?"
+
+
+def test_pronoun_may_point_into_the_last_answer():
+    question = "Who will commission GP services?"
+    answer = "Under the plans, 40 CCGs will take control of commissioning GP services."
+    history = [Turn.of(question, question, answer)]
+    assert resolve("How many of them applied?", history).resolved == "How many of the CCGs applied?"
+
+
+def test_it_after_a_verb_of_leading_is_a_body():
+    question = "Who will commission health services in Greater Manchester?"
+    answer = "Local authorities will share the budget with the health and social care partnership."
+    history = [Turn.of(question, question, answer)]
+    resolution = resolve("Who chairs it?", history)
+    assert resolution.resolved == "Who chairs the health and social care partnership?"
 
 
 def test_dummy_it_is_not_an_anaphor():
