@@ -1,0 +1,118 @@
+"""Tests for index/build.py: build, extend, save and load a corpus index (fake embedder, real FAISS)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.build import IndexConfig, add_documents, build_index, load_index, save_index
+from index.chunk import ChunkConfig
+from index.records import Comment, Document
+from qa.errors import IndexMismatchError, InputError
+from qa.retrieve import Retriever
+from tests.fakes import KeywordEmbedder
+
+VOCABULARY = ["ccgs", "councils", "gp", "manchester", "budget", "pcts"]
+QUERIES = ["gp services in manchester", "councils budget", "pcts scrapped", "sunny weather"]
+SMALL_CHUNKS = IndexConfig(ChunkConfig(passage_words=20, window_words=8, overlap_sentences=1))
+
+
+def _documents() -> list[Document]:
+    long_body = " ".join(f"Sentence {i} says the CCGs and councils share a budget." for i in range(12))
+    return [
+        Document(id="alpha", title="Councils and GP services", byline="Ian Quinn",
+                 text="Councils will commission GP services in Manchester. The budget is £6bn.",
+                 comments=(Comment(1, "Councils councils councils!", author="Vinci Ho"),
+                           Comment(2, "No better than the PCTs were."))),
+        Document(id="beta", title="CCGs take over", text=long_body),
+    ]
+
+
+def _more_documents() -> list[Document]:
+    return [Document(id="gamma", title="PCTs to go", text="PCTs are to be scrapped by April 2013. GP leaders agree.",
+                     comments=(Comment(1, "About time for the PCTs.", author="Took Early Retirement"),))]
+
+
+def _results(index, embedder) -> list:
+    retriever = Retriever(index, embedder)
+    return [retriever.search(q, 20, mode=mode) for q in QUERIES for mode in ("hybrid", "lexical", "dense")]
+
+
+@pytest.mark.parametrize("dense_kind", ["exact", "hnsw"])
+def test_save_and_load_give_back_the_same_index_and_the_same_results(tmp_path, dense_kind):
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, IndexConfig(SMALL_CHUNKS.chunk, dense_kind), progress=False)
+    save_index(index, tmp_path / "idx")
+    loaded = load_index(tmp_path / "idx", embedder)
+    assert loaded.documents == index.documents
+    assert loaded.passages == index.passages
+    assert [p.windows for p in loaded.passages] == [p.windows for p in index.passages]  # windows: compare=False
+    assert np.array_equal(loaded.window_passage, index.window_passage)
+    assert loaded.meta() == index.meta() and loaded.config == index.config
+    assert _results(loaded, embedder) == _results(index, embedder)
+
+
+def test_index_counts_one_vector_per_window():
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
+    windows = [w for p in index.passages for w in p.windows]
+    assert index.meta()["vectors"] == len(windows) == len(index.dense) > len(index.passages)
+    assert index.meta()["passages"] == len(index.passages) and index.meta()["documents"] == 2
+    # Row r of the dense index belongs to passage window_passage[r], in passage order.
+    assert list(index.window_passage) == [row for row, p in enumerate(index.passages) for _ in p.windows]
+
+
+def test_adding_documents_embeds_only_the_new_passages_and_matches_a_full_build(tmp_path):
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
+    before = (len(index.passages), len(index.dense), len(index.window_passage), len(index.lexical))
+    embedder.encoded_texts.clear()
+    added = add_documents(index, _more_documents(), embedder, progress=False)
+
+    new = added.passages[len(index.passages):]
+    gamma = _more_documents()[0]
+    assert {p.doc_id for p in new} == {"gamma"}
+    assert embedder.encoded_texts == [gamma.source_text(p.comment)[a:b] for p in new for a, b in p.windows]
+    # The old index is left as it was, for searches already running on it.
+    assert (len(index.passages), len(index.dense), len(index.window_passage), len(index.lexical)) == before
+    assert "gamma" not in index.documents
+
+    full = build_index(_documents() + _more_documents(), KeywordEmbedder(VOCABULARY), SMALL_CHUNKS, progress=False)
+    assert added.passages == full.passages and np.array_equal(added.window_passage, full.window_passage)
+    assert _results(added, embedder) == _results(full, embedder)
+
+    save_index(added, tmp_path)
+    assert _results(load_index(tmp_path, embedder), embedder) == _results(full, embedder)
+
+
+def test_adding_an_id_already_indexed_or_twice_is_refused_and_changes_nothing():
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
+    passages = list(index.passages)
+    clash = Document(id="alpha", title="Another", text="Different text entirely.")
+    with pytest.raises(InputError, match="document ids already in the index: alpha"):
+        add_documents(index, [clash], embedder)
+    twice = _more_documents() * 2
+    with pytest.raises(InputError, match="document ids already in the index: gamma"):
+        add_documents(index, twice, embedder)
+    assert index.passages == passages and set(index.documents) == {"alpha", "beta"}
+
+
+def test_loading_with_another_model_name_or_dimension_is_a_mismatch(tmp_path):
+    embedder = KeywordEmbedder(VOCABULARY)
+    save_index(build_index(_documents(), embedder, progress=False), tmp_path)
+    with pytest.raises(IndexMismatchError, match=r"model: stored 'fake-keywords', expected 'other-model'"):
+        load_index(tmp_path, KeywordEmbedder(VOCABULARY, name="other-model"))
+    with pytest.raises(IndexMismatchError, match=r"dimension: stored 7, expected 8"):
+        load_index(tmp_path, KeywordEmbedder(VOCABULARY + ["extra"]))
+    assert len(load_index(tmp_path).passages) == len(load_index(tmp_path, embedder).passages)
+
+
+def test_adding_with_another_model_is_a_mismatch():
+    index = build_index(_documents(), KeywordEmbedder(VOCABULARY), progress=False)
+    with pytest.raises(IndexMismatchError, match="model: stored 'fake-keywords', expected 'other-model'"):
+        add_documents(index, _more_documents(), KeywordEmbedder(VOCABULARY, name="other-model"))
+
+
+def test_index_config_says_what_is_allowed():
+    with pytest.raises(InputError, match="dense_kind must be one of exact, hnsw, got 'ivf'"):
+        IndexConfig(dense_kind="ivf")
