@@ -58,7 +58,7 @@ def summary_table(run: Run) -> Table:
     ks = run.config["ks"]
     modes = list(run.summary["modes"])
     overall = {mode: run.summary["modes"][mode]["overall"] for mode in modes}
-    specs = ([("questions", "n", "count")] + [(f"hit@{k}", f"hit@{k}", "rate") for k in ks]
+    specs = ([("questions", "n", "count"), ("answerable", "answerable", "count")] + [(f"hit@{k}", f"hit@{k}", "rate") for k in ks]
              + [("MRR@10", "mrr@10", "rate"), ("nDCG@10", "ndcg@10", "rate")]
              + [(f"article hit@{k}", f"doc_hit@{k}", "rate") for k in ks]
              + [("answer contains gold", "answer_contains", "rate"),
@@ -179,9 +179,9 @@ def _worst_section(run: Run, mode: str) -> list[str]:
 
 
 def escape(text: str) -> str:
-    """Text safe inside a Markdown table cell: HTML escaped, Markdown syntax and pipes backslashed, one line."""
+    """Text safe inside a Markdown table cell: HTML escaped, emphasis, links, code and pipes backslashed, one line."""
     text = html.escape(" ".join(text.split()), quote=False)
-    return re.sub(r"([\\`*_\[\]|#!])", r"\\\1", text)
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
 
 
 def _first_words(text: str) -> str:

@@ -186,6 +186,7 @@ def summarise(rows: Sequence[dict[str, Any]], modes: Sequence[str], ks: Sequence
         table = metrics.summarise({"kind": r["kind"], **{n: r[n] for n in names}} for r in mine)
         quality = metrics.abstention([r["abstained"] for r in mine], [r["answerable"] for r in mine])
         table["overall"].update({"abstention_precision": quality.precision, "abstention_recall": quality.recall,
+                                 "answerable": len(mine) - quality.unanswerable,
                                  "unanswerable": quality.unanswerable})
         for call in ("search_ms", "ask_ms"):
             times = [r[call] for r in mine]

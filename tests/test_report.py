@@ -63,6 +63,7 @@ def test_summary_table_puts_modes_side_by_side_and_drops_undefined_rows(run):
     assert by_metric["hit@1"] == ["0.600", "0.600"]
     assert by_metric["hit@3"] == ["0.600", "1.000"]
     assert by_metric["abstention recall"] == ["1.000", "1.000"]
+    assert by_metric["questions"] == ["6", "6"] and by_metric["answerable"] == ["5", "5"]
     assert "article hit@1" not in by_metric  # no gold documents in a JSONL set
 
 
