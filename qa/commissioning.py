@@ -120,14 +120,15 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("holds budget for", r"(?:with|share|shares|sharing)\s+(?:a\s+|their\s+)?(?:pooled|joint|shared|single)\s+budgets?"),
     _t("holds budget for", rf"(?:pool|pools|pooling|pooled|merge|merges|merging|merged)\s+(?:a\s+|the\s+|their\s+|its\s+)?{_W}{{0,3}}?budgets?"),
     _t("holds budget for", r"budget[- ]holders?|budget[- ]holding"),
+    _t("holds budget for", r"shared\s+with|split\s+with|pooled\s+with", AFTER),  # kept only after a budget
     _t("manages", r"manage|manages|managing"),
     _t("runs", r"run|runs|running|ran"),
     _t("runs", rf"{_BE}(?:run|governed|led|managed|operated)\s+by|(?:run|governed|led|managed|operated)\s+by", AFTER),
-    _t("approves", r"approve|approves|approving|sign\s+off(?:\s+on)?|signs\s+off(?:\s+on)?|signing\s+off(?:\s+on)?|signed\s+off(?:\s+on)?"),
+    _t("approves", r"approve|approves|approving|approved|sign\s+off(?:\s+on)?|signs\s+off(?:\s+on)?|signing\s+off(?:\s+on)?|signed\s+off(?:\s+on)?"),
     _t("approves", rf"{_BE}(?:approved|signed\s+off)\s+by", AFTER),
     _t("must approve", r"must\s+approve|powers?\s+to\s+(?:approve|sign\s+off)|(?:a\s+)?veto\s+over"),
     _t("must approve", r"approval(?:\s+(?:of|for)\s+[^,;.]*?)?\s+(?:from|by)", AFTER),
-    _t("oversees", r"requires?\s+assurance|hold(?:s|ing)?\s+\w+\s+to\s+account|oversee|oversees|overseeing"),
+    _t("oversees", r"regulate|regulates|regulating|inspect|inspects|inspecting|monitor|monitors|monitoring|requires?\s+assurance|hold(?:s|ing)?\s+\w+\s+to\s+account|oversee|oversees|overseeing"),
     _t("oversees", r"(?:refer|refers|referred|report|reports|accountable|answerable)\s+to", AFTER),
     _t("has role in", rf"(?:play|plays|playing|have|has|having|want|wants|get|gets|given)\s+(?:a\s+|an\s+)?{_W}{{0,2}}?(?:role|say|voice)(?:\s+to\s+play)?(?:\s+(?:in|over|on)(?:\s+(?:managing|commissioning|overseeing))?)?"),
     _t("has role in", r"(?:more\s+|closely\s+)?involved\s+in"),
@@ -145,7 +146,7 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("scrapped", r"scrap|scraps|scrapped|abolish|abolishes|abolished|axed|disbanded|dissolved|wound\s+up", PATIENT),
     _t("scrapped", r"replace|replaces|replacing", PATIENT),
     _t("has role in", rf"{_BE}consulted", PATIENT),
-    _t("devolves", r"devolve|devolves|devolving|devolved|divest|divests|divesting|delegate|delegates|delegating|delegated|transfer|transfers|transferring|transferred|hand\s+over|hands\s+over|handing\s+over|handed\s+over|pass\s+on|passes|passing|pass", GIVER),
+    _t("devolves", r"devolve|devolves|devolving|devolved|divest|divests|divesting|delegate|delegates|delegating|delegated|transfer|transfers|transferring|transferred|hand\s+over|hands\s+over|handing\s+over|handed\s+over|hand|hands|handing|handed|pass\s+on|passes|passing|pass", GIVER),
     _t("devolves", rf"(?:establish|establishes|establishing|set\s+up|sets\s+up|setting\s+up|create|creates|creating)\s+{_W}{{0,5}}?(?:GP|clinical|practice-based|locality)[- ](?:led\s+)?commissioning"),
     _t("delegated to", r"(?:devolved|delegated|transferred|handed\s+over|handed|passed)\s+to|(?:devolution|delegation|transfer)\W{0,2}\s+(?:\w+\s+){0,3}?(?:to|by)", RECIPIENT),
 )
@@ -210,6 +211,9 @@ _HARD_BOUNDARY = re.compile(r";|\?")
 _CLAUSE_BOUNDARY = re.compile(r"\?|,\s+(?:which|but|while|although|whereas|with)\b|\s+but\s", re.I)
 _LIST_ITEM = re.compile(r"^\s*[•*\-–]\s")
 _NATIONS = ("England", "Scotland", "Wales", "Northern Ireland", "UK")  # in national bodies' names
+_ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|its|their|our|this|these|those)\s+(?:[\w-]+ly\s+)?$", re.I)
+_REPORTED_PRONOUN = re.compile(r"\s+(?:that\s+)?(?:they|it|we|he|she)\b", re.I)
+_REPORTING = re.compile(r"\b(?:said|says|told|tells|warned|warns|claimed|claims|argued|argues|stated|states|added|explained|believes?|insisted)\b(?!\s+(?:by|to\s+(?:be|have)))", re.I)
 _SUBJECT_REACH = 150  # characters: a subject further back than this is rarely the verb's subject
 
 
@@ -354,10 +358,16 @@ def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: lis
     if trigger.relation == "commissions" and trigger.role == SUBJECT:
         if sentence[max(0, match.start() - 3):match.start()].lower().endswith("co-") or _NOT_A_VERB_AFTER.match(following):
             return False
+        if word.endswith("ed") and _ATTRIBUTIVE.search(sentence[:match.start()]):
+            return False  # "a locally commissioned service" describes a service; nobody is named
         next_service = next((s for s in services if s.start >= match.end()), None)
         lead = sentence[match.end():next_service.start] if next_service else ""
         return bool(next_service and _LEAD_IN.fullmatch(lead)) or bool(
-            re.match(r"\s+(?:[\w-]+\s+){0,2}?services\b", following, re.I))
+            re.match(r"\s+(?:[\w-]+,?\s+){0,5}?services?\b", following, re.I))
+    if trigger.relation == "holds budget for" and trigger.role == AFTER:
+        return bool(re.search(r"budget", sentence[max(0, match.start() - 60):match.start()], re.I))
+    if trigger.relation == "approves" and trigger.role == SUBJECT and word.endswith("ed"):
+        return not _BE_BEFORE.search(sentence[:match.start()])  # "bids are approved": nobody named
     if trigger.relation == "runs" and trigger.role == SUBJECT:
         return not _UP_AND_RUNNING.search(sentence[:match.start()])
     if trigger.relation == "manages" and trigger.role == SUBJECT:
@@ -408,7 +418,8 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
 def _subject(sentence: str, item: _Found, actors: list[Mention]) -> list[Mention]:
     """The nearest actor before the trigger, with any bodies coordinated with it ("X and Y will ...")."""
     floor = max((m.end() for m in _HARD_BOUNDARY.finditer(sentence, 0, item.start)), default=0)
-    candidates = [m for m in actors if floor <= m.start and m.end <= item.start and item.start - m.end <= _SUBJECT_REACH]
+    candidates = [m for m in actors if floor <= m.start and m.end <= item.start and item.start - m.end <= _SUBJECT_REACH
+                  and not _speaks_only(sentence, m.end, item.start)]
     if not candidates:
         return []
     chosen = [candidates[-1]]
@@ -422,6 +433,19 @@ def _subject(sentence: str, item: _Found, actors: list[Mention]) -> list[Mention
             break
         chosen.insert(0, previous)
     return chosen
+
+
+def _speaks_only(sentence: str, start: int, trigger: int) -> bool:
+    """True for "X said the board would ...": X reports a clause with a subject of its own.
+
+    Not for "X said they would ..." (a pronoun for X) or "X said this move to devolve" (no subject).
+    """
+    report = _REPORTING.search(sentence, start, trigger)
+    if report is None:
+        return False
+    if _REPORTED_PRONOUN.match(sentence, report.end()):
+        return False
+    return not re.search(r"\bto\s+$", sentence[:trigger], re.I)
 
 
 def _following(sentence: str, position: int, actors: list[Mention]) -> list[Mention]:
