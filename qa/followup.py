@@ -195,24 +195,25 @@ class _Earlier:
 
 
 def _context(history: Sequence[Turn]) -> tuple[_Earlier, ...]:
-    """The resolved questions of the current topic, latest first, at most CONTEXT_TURNS of them."""
-    turns = list(history)
+    """The turns of the current topic, latest first, at most CONTEXT_TURNS of them."""
     earlier: list[_Earlier] = []
-    for i in range(len(turns) - 1, -1, -1):
-        parsed = _Earlier.of(turns[i])
-        if parsed.entities or parsed.topic:  # "thanks!" says nothing to carry
-            earlier.append(parsed)
-        if len(earlier) == CONTEXT_TURNS or (earlier and _opened_topic(turns, i)):
+    later: Turn | None = None  # the turn after `turn` that said something
+    for turn in reversed(history):
+        parsed = _Earlier.of(turn)
+        if not (parsed.entities or parsed.topic):
+            continue  # "thanks!" says nothing to carry and changes no topic
+        if later is not None and _opened_topic(later, turn):
+            break
+        earlier.append(parsed)
+        later = turn
+        if len(earlier) == CONTEXT_TURNS:
             break
     return tuple(earlier)
 
 
-def _opened_topic(turns: list[Turn], i: int) -> bool:
-    # A question left as asked that shares nothing with the one before started a new topic;
-    # anything before it belongs to another conversation.
-    if i == 0:
-        return True
-    turn, before = turns[i], turns[i - 1]
+def _opened_topic(turn: Turn, before: Turn) -> bool:
+    # A question left as asked that shares nothing with the turn before it started a new topic;
+    # what came before belongs to another conversation.
     if turn.resolved_question != turn.question:
         return False
     mine, theirs = _terms(turn.resolved_question), _terms(f"{before.resolved_question} {before.answer}")

@@ -138,9 +138,12 @@ def test_person_pronouns_take_a_named_person():
     assert "Jane Holloway" in resolution.carried
 
 
-def test_unhelpful_turns_are_skipped_when_finding_context():
+def test_turns_that_say_nothing_neither_carry_nor_end_a_topic():
     history = conversation(CCG_BUDGET, "Thanks!")
     assert resolve("What do they commission?", history).resolved == "What do CCGs commission?"
+    # A turn that continues the topic after a "thanks" still reaches back past it.
+    history = conversation(CCG_BUDGET, "Thanks!", "Which CCGs applied first?")
+    assert resolve("How big is that budget?", history).resolved.startswith("How big is the GP budget")
 
 
 def test_restored_turns_without_derived_fields_still_resolve():
