@@ -30,6 +30,8 @@ _GROUP_NOUNS = {
     "campaigners", "experts", "critics", "sources", "ministers", "researchers", "members", "respondents",
     "unions", "patients", "nurses", "colleagues", "partners", "representatives", "authorities", "ccgs",
     "boards", "insiders", "analysts", "organisations", "hospitals", "negotiators", "lmcs", "chiefs",
+    "councillors", "politicians", "mps", "clinicians", "pharmacists", "consultants", "academics",
+    "commentators", "observers", "bosses", "groups", "executives", "directors", "governments", "charities",
 }
 _DOC_NOUNS = (
     "letter|document|overview|report|paper|guidance|statement|consultation|review|briefing|memo|"
@@ -75,7 +77,7 @@ _SPEECH_VERB = re.compile(
     r"described|describes|recommended|recommends|confirmed|confirms|wrote|written|writes|replied|"
     r"concluded|commented|conceded|demanded|demands|demand|(?:called|calls|calling)(?=\s+(?:for|on)\b)|"
     r"saying|stating|demanding|adding|warning|claiming|arguing|insisting|urging|explaining|suggesting|"
-    r"describing|telling|noting|stressing)\b"
+    r"describing|telling|noting|stressing|promised|promises|pledged|pledges|vowed|vows)\b"
 )
 _AUXILIARY = re.compile(
     r"(?:\s+(?:has|have|had|also|already|now|previously|recently|repeatedly|publicly|privately|since|"
@@ -84,6 +86,10 @@ _AUXILIARY = re.compile(
 )
 # "some trusts, including NHS Richmond, said": the aside is not the subject.
 _ASIDE = re.compile(r",\s*(?:including|such as|like|among them|for example)\b[^,░]*,$")
+_ROLE_SET_OFF = re.compile(
+    rf"(?:^|[.!?]\s+|\n|(?:But|And|However),?\s+)((?:[A-Z][\w’'&-]*\s+){{0,3}}(?:(?i:{_ROLE_WORDS})\s*)+"
+    rf"(?:(?:of|for|at)\s+[^,.;:░\n]{{1,50}})?),\s*$"
+)
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s*$")
 _CONJUNCTION = re.compile(r"^(?:(?:But|And|Yet|So|However|Meanwhile|Elsewhere)\b,?\s*)+")
@@ -278,7 +284,8 @@ def _role_before(masked: str, start: int) -> str | None:
     while run and (run[0].group() in ("of", "and") or run[0].group().lower() not in _ROLE_SET and not run[1:]):
         run.pop(0)
     if not run or run[-1].group().lower() not in _ROLE_SET:
-        return None
+        set_off = _ROLE_SET_OFF.search(masked, max(0, start - 120), start)  # "NHS England's director of X, Dr Y"
+        return set_off.group(1) if set_off else None
     return masked[run[0].start() : run[-1].end()]
 
 
@@ -404,11 +411,15 @@ def _subject(text, masked, s, e, verb, people, docs, quotes) -> _Speaker | None:
     if pronoun:
         return _resolve_pronoun(pronoun.group(1).lower(), s + pronoun.start(), people, docs, quotes)
     for person in reversed(people):
-        if person.tail == p or person.end == p:
+        if p in (person.tail, person.end) or masked[person.end : p] == ",":
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     document = _document_subject(text, masked, clause, p, docs)
     if document:
         return document
+    spokesperson = re.fullmatch(r"(?i:an?|the|its)\s+(spokes(?:person|man|woman))", masked[clause:p])
+    if spokesperson:  # "A spokesperson added": for the organisation last quoted
+        speaking = [q for q in quotes if q.kind == ORGANISATION]
+        return replace(_as_speaker(speaking[-1]), role=spokesperson.group(1)) if speaking else None
     if verb.group().endswith("ing"):  # "GP leaders rejected the plans, saying ...": the clause's subject
         return _forward_speaker(text, masked, _skip_fronted(masked, clause, p), p, people)
     return _backward_speaker(text, masked, clause, p, people)
@@ -439,8 +450,8 @@ def _document_subject(text, masked, clause, p, docs) -> _Speaker | None:
     named = [d for d in docs if d.start == clause and d.end <= p]
     if named and (named[0].head != named[0].name or clause + match.end() == p):
         return _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end)
-    name = text[clause:p]
-    return _Speaker(name[0].lower() + name[1:], None, DOCUMENT, clause, p)
+    name = text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
+    return _Speaker(name[0].lower() + name[1:], None, DOCUMENT, clause, clause + len(name))
 
 
 def _skip_fronted(masked: str, clause: int, p: int) -> int:
@@ -458,6 +469,8 @@ def _backward_speaker(text, masked, clause, p, people) -> _Speaker | None:
         head_is_group = bool(run) and run[-1].group().lower() in _GROUP_NOUNS
         if _is_nameish(word) or word.lower() in _ROLE_SET or (not run and word.lower() in _GROUP_NOUNS):
             run.insert(0, tokens[i])
+        elif not run and word in _ORG_WORDS and i and _is_nameish(tokens[i - 1].group()):
+            run.insert(0, tokens[i])  # "the Scottish GP committee said"
         elif head_is_group and word.islower() and word not in _FUNCTION and len(run) < 3:
             run.insert(0, tokens[i])  # "local leaders", "some trusts"
         elif word in ("of", "and") and run and i and _is_nameish(tokens[i - 1].group()):
@@ -489,13 +502,13 @@ def _forward_speaker(text, masked, start, end, people) -> _Speaker | None:
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     for i, token in enumerate(tokens):
         word = token.group()
-        if word.lower() in _GROUP_NOUNS:
+        if word.lower() in _GROUP_NOUNS or (run and word in _ORG_WORDS):  # "the Scottish GP committee"
             run.append(token)
             break
         if _is_nameish(word) or word.lower() in _ROLE_SET:
             run.append(token)
-        elif word.islower() and word not in _FUNCTION and i + 1 < len(tokens) and len(run) < 3 \
-                and tokens[i + 1].group().lower() in _GROUP_NOUNS:
+        elif (word.islower() or i == 0) and word not in _FUNCTION and i + 1 < len(tokens) and len(run) < 3 \
+                and tokens[i + 1].group().lower() in _GROUP_NOUNS:  # "local leaders"; "Local" opening a sentence
             run.append(token)
         else:
             break
@@ -510,13 +523,17 @@ def _interpret(text, run, people) -> _Speaker | None:
     start, end = run[0].start(), run[-1].end()
     if words[-1].lower() in _GROUP_NOUNS:
         return _Speaker(text[start:end], None, GROUP, start, end)
-    roles = len(words) - next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
-    if 0 < roles < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
-        org = _interpret(text, run[:roles], people)
+    if words[-1] in _ORG_WORDS and len(words) > 1 and all(_is_nameish(w) for w in words[:-1]):
+        return _Speaker(text[start:end], None, ORGANISATION, start, end)
+    trailing_roles = next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
+    first_role = len(words) - trailing_roles
+    if 0 < first_role < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
+        org = _interpret(text, run[:first_role], people)
         if org and org.kind == ORGANISATION:
-            return replace(org, role=text[run[roles].start() : end])
-    if not all(_is_nameish(w) for w in words):
-        return None
+            return replace(org, role=text[run[first_role].start() : end])
+    if not all(_is_nameish(w) for w in (words[0], words[-1])) \
+            or not all(_is_nameish(w) or w in ("of", "and", "&") for w in words):
+        return None  # "Department of Health and Social Care" is a name; "plans for change" is not
     known = [m for m in people if m.name.split()[-1] == words[-1] and m.start < start]
     if known:
         return _Speaker(known[-1].name, known[-1].role, PERSON, start, end)
