@@ -115,6 +115,8 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("takes control of", r"(?:take|takes|taking|took|taken)\s+over"),
     _t("takes responsibility for", rf"(?:take|takes|taking|took|taken|assume|assumes|assuming|assumed|have|has|having|gain|gains)\s+(?:on\s+)?{_W}{{0,2}}?responsibilit(?:y|ies)(?:\s+(?:for|of)(?:\s+(?:managing|commissioning|running))?)?"),
     _t("takes responsibility for", r"(?:take|takes|taking|took|taken)\s+on"),
+    _t("responsible for", rf"(?:retain|retains|retained|retaining|keep|keeps|kept|keeping)\s+(?:{_W}{{0,2}}?)responsibilit(?:y|ies)(?:\s+(?:for|of))?"),
+    _t("commissions", r"(?:award|awards|awarded|awarding|let|lets|tender|tenders|tendered|procure|procures|procured)(?=\s+(?:a\s+|the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,3}?contracts?\b)"),
     _t("responsible for", rf"(?:become\s+|becomes\s+|became\s+|remains?\s+|now\s+|solely\s+|jointly\s+|directly\s+)?responsible\s+for{_COMMISSIONING}"),
     _t("holds budget for", rf"(?:hold|holds|holding|held|manage|manages|managing|managed|control|controls|controlling)\s+{_W}{{0,10}}?budgets?(?:\s+for{_COMMISSIONING})?"),
     _t("holds budget for", r"(?:with|share|shares|sharing)\s+(?:a\s+|their\s+)?(?:pooled|joint|shared|single)\s+budgets?"),
@@ -139,16 +141,16 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("demands role in", rf"demand(?:s|ed|ing)?\s+(?:a\s+)?{_W}{{0,2}}?role\s+in{_COMMISSIONING}"),
     _t("retains liability for", r"(?:liability|accountability|legal\s+responsibility)\b[^.;]*?\b(?:remains?|rests?|lies|stays?)\s+with", AFTER),
     _t("retains liability for", r"retain(?:s|ed|ing)?\s+(?:the\s+)?(?:liability|accountability)"),
-    _t("opposes", r"reject|rejects|rejected|rejecting|oppose|opposes|opposed|opposing"),
+    _t("opposes", r"reject|rejects|rejected|rejecting|oppose|opposes|opposed|opposing|object|objects|objected|objecting"),
     _t("bids for", rf"(?:submit|submits|submitted|retender|retenders|retendered|make|makes|made|put\s+in|lodge|lodged)\s+{_W}{{0,2}}?bids?"),
     _t("develops", rf"{_BE}(?:developed|drawn\s+up|drafted|negotiated|designed)\s+by", AFTER),
     _t("develops", r"(?:develop|develops|developing|draft|drafts|drafting)\s+(?:a\s+|the\s+)?(?:new\s+|local\s+)?contracts?"),
     _t("scrapped", r"scrap|scraps|scrapped|abolish|abolishes|abolished|axed|disbanded|dissolved|wound\s+up", PATIENT),
-    _t("scrapped", r"replace|replaces|replacing", PATIENT),
+    _t("scrapped", r"replace|replaces|replacing|replaced", PATIENT),
     _t("has role in", rf"{_BE}consulted", PATIENT),
     _t("devolves", r"devolve|devolves|devolving|devolved|divest|divests|divesting|delegate|delegates|delegating|delegated|transfer|transfers|transferring|transferred|hand\s+over|hands\s+over|handing\s+over|handed\s+over|hand|hands|handing|handed|pass\s+on|passes|passing|pass", GIVER),
     _t("devolves", rf"(?:establish|establishes|establishing|set\s+up|sets\s+up|setting\s+up|create|creates|creating)\s+{_W}{{0,5}}?(?:GP|clinical|practice-based|locality)[- ](?:led\s+)?commissioning"),
-    _t("delegated to", r"(?:devolved|delegated|transferred|handed\s+over|handed|passed)\s+to|(?:devolution|delegation|transfer)\W{0,2}\s+(?:\w+\s+){0,3}?(?:to|by)", RECIPIENT),
+    _t("delegated to", r"(?:devolved|delegated|transferred|handed\s+over|handed|passed|pass|passes|will\s+pass|move|moves|moved)\s+to|(?:devolution|delegation|transfer)\W{0,2}\s+(?:\w+\s+){0,3}?(?:to|by)", RECIPIENT),
 )
 
 # A giver's object must be something that can be handed over, or "pass" and "transfer" are noise.
@@ -187,6 +189,7 @@ _STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("proposed", re.compile(r"\b(?:could|would|might|may|potentially|propos(?:al|als|ed|es|ing)|options?|opportunity|suggest(?:s|ed)?|under\s+discussion|being\s+discussed|expressed\s+(?:an\s+)?interest|bids?|consult(?:ation|ing)?)\b", re.I)),
     ("planned", re.compile(r"\b(?:will|shall|(?:asked|required|due|agreed)\s+to|(?:is|are)\s+to|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
 )
+_NEGATED = re.compile(r"\b(?:not|never|no\s+longer|refuses?\s+to|refused\s+to)\s+(?:\w+\s+)?$", re.I)
 _INDICATIVE = re.compile(
     r"\b(?:is|are|was|were|has|have|had|now|already|currently|remains?)\b"
     r"(?!\s+(?:\w+ly\s+)?(?:said|told|written|reported|warned|claimed|argued|announced|suggested|stated|added|explained)\b)",
@@ -469,6 +472,8 @@ def _covers(item: _Found, services: list[Mention], bodies: list[Mention]) -> lis
 
 def _status(sentence: str, item: _Found, context: str | None) -> str:
     """Modality nearest before the trigger; else the tense there; else cues after it, in the sentence, the list."""
+    if _NEGATED.search(sentence[item.before:item.start]):
+        return "opposed"  # "would not devolve": the sentence says it will not happen
     nearest = _nearest_cue(sentence[item.before:item.start] + _own_stance(sentence[item.start:item.end]))
     if nearest:
         return nearest

@@ -101,7 +101,11 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
     "NHS Improvement": (r"NHS Improvement", r"NHSI"),
     "Public Health England": (r"Public Health England", r"PHE"),
     "Healthwatch": (r"Healthwatch",),
-    "overview and scrutiny committees": (r"overview and scrutiny (?:boards?|committees?)",),
+    "overview and scrutiny committees": (
+        r"overview and scrutiny (?:boards?|committees?)", r"(?:health )?scrutiny (?:boards?|committees?|panels?)",
+    ),
+    "Health and Social Care Board": (r"Health and Social Care Board", r"HSCB"),
+    "Strategic Planning and Performance Group": (r"Strategic Planning and Performance Group", r"SPPG"),
     "directors of public health": (r"directors? of public health",),
     "pharmacies": (r"(?:community )?pharmac(?:y|ies)", r"pharmacists?"),
 }

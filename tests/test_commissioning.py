@@ -136,8 +136,64 @@ EXPECTED_2 = [
     fact("hull.txt", "but local GPs opposed it", "GPs", "opposes", [], None, None, "opposed", "GPs"),
 ]
 
-def test_held_out_paragraphs_generalise():
-    report = score(extract_all(HELD_OUT), EXPECTED)
+# A third batch, written after the second had been used to fix the extractor; never tuned on.
+LEEDS = Document(
+    id="held-out-leeds", title="Leeds handover", source="leeds.txt",
+    text=(
+        "Responsibility for urgent care in Leeds will pass to the new integrated care board in July, when the "
+        "city's CCG is abolished. Until then, the CCG retains responsibility for the £1.3bn budget.\n\n"
+        "Leeds City Council has been asked to take on the commissioning of school nursing."
+    ),
+)
+BELFAST = Document(
+    id="held-out-belfast", title="Pharmacy budget stays central", source="belfast.txt",
+    text=(
+        "Community pharmacies in Northern Ireland are commissioned by the Strategic Planning and Performance "
+        "Group, which replaced the Health and Social Care Board in 2022. The Department of Health said it "
+        "would not devolve the pharmacy budget to local councils."
+    ),
+)
+BRISTOL = Document(
+    id="held-out-bristol", title="Contract overturned", source="bristol.txt",
+    text=(
+        "Last year NHS Bristol CCG awarded a five-year contract for musculoskeletal services to a private "
+        "provider, but the decision was overturned after the local authority's health scrutiny committee "
+        "objected. GP practices in the city now hold their own budgets for minor surgery under an enhanced "
+        "service."
+    ),
+)
+HELD_OUT_3 = (LEEDS, BELFAST, BRISTOL)
+EXPECTED_3 = [
+    fact("leeds.txt", "Responsibility for urgent care in Leeds will pass to the new integrated care board",
+         "integrated care boards", "delegated to", ["urgent care"], "Leeds", "in July", "planned"),
+    fact("leeds.txt", "when the city's CCG is abolished", "CCGs", "scrapped", [], "Leeds", "in July", "planned"),
+    fact("leeds.txt", "the CCG retains responsibility for the £1.3bn budget", "CCGs", "holds budget for", ["budget"]),
+    fact("leeds.txt", "Leeds City Council has been asked to take on the commissioning of school nursing",
+         "local authorities", "takes responsibility for", ["nursing services"], "Leeds", None, "planned"),
+    fact("belfast.txt", "are commissioned by the Strategic Planning and Performance", "Strategic Planning and "
+         "Performance Group", "commissions", ["pharmacy services"], "Northern Ireland"),
+    fact("belfast.txt", "which replaced the Health and Social Care Board in 2022", "Health and Social Care Board",
+         "scrapped", [], "Northern Ireland", "in 2022"),
+    fact("belfast.txt", "would not devolve the pharmacy budget to local councils", "Department of Health",
+         "devolves", ["budget", "pharmacy services"], None, None, "opposed", "Department of Health"),
+    fact("belfast.txt", "would not devolve the pharmacy budget to local councils", "local authorities",
+         "delegated to", ["budget", "pharmacy services"], None, None, "opposed", "Department of Health"),
+    fact("bristol.txt", "NHS Bristol CCG awarded a five-year contract", "CCGs", "commissions", [], "Bristol",
+         "Last year"),
+    fact("bristol.txt", "health scrutiny committee objected", "overview and scrutiny committees", "opposes", [],
+         None, None, "opposed"),
+    fact("bristol.txt", "GP practices in the city now hold their own budgets", "GPs", "holds budget for",
+         ["budget", "enhanced services"]),
+]
+
+# Precision and recall the first time the extractor read each batch (before any fix it prompted):
+# batch 1 P 1.00 R 0.50, batch 2 P 0.86 R 0.46, batch 3 P 1.00 R 0.45. Each batch's misses then led
+# to general rules, so these floors now guard against regressions; they no longer measure generalisation.
+@pytest.mark.parametrize("documents, expected", [
+    (HELD_OUT, EXPECTED), (HELD_OUT_2, EXPECTED_2), (HELD_OUT_3, EXPECTED_3),
+], ids=["batch1", "batch2", "batch3"])
+def test_held_out_paragraphs_meet_the_floor(documents, expected):
+    report = score(extract_all(documents), expected)
     assert report.precision >= 0.85, [(f.body, f.relation, f.sentence) for f in report.false_positives]
     assert report.recall >= 0.75, [(g["body"], g["relation"], g["quote"]) for g in report.misses]
 
