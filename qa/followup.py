@@ -98,7 +98,10 @@ _GENERIC = {
     "know", "known", "true", "false", "right", "wrong", "next", "now", "still", "yet", "really",
     "actually", "exactly", "big", "large", "long", "often", "soon", "thing", "things", "start",
     "starts", "begin", "begins", "take", "place", "react", "reacted", "view", "views",
-    "exist", "exists", "work", "works", "come", "comes", "idea", "ok", "okay", "please", "tell",
+    "exist", "exists", "work", "works", "come", "comes", "idea", "please", "tell",
+    # Pleasantries say nothing about the topic.
+    "ok", "okay", "thanks", "thank", "cheers", "hello", "hi", "bye", "goodbye", "great", "fine",
+    "lovely", "interesting", "sure", "see",
 }
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "dame", "lord", "baroness"}
 
@@ -262,7 +265,7 @@ def _why_left_alone(own: list[Entity], context: tuple[_Earlier, ...]) -> str:
 # Rule: a question with no body, service, amount or person of its own and at most two topic words
 # ("why?", "what happens next?", "who decides?") asks about the topic under discussion; so does
 # one that shares a topic word with it. An opinion question naming only bodies ("what did GPs
-# think?") asks how they took the earlier topic.
+# think?") asks how they took the earlier topic. "Thanks!" is no question and is left alone.
 def _lacks_subject(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> str | None:
     topic = _terms(text)[1]
     subjects = [e for e in own if e.kind != PLACE]
@@ -270,6 +273,8 @@ def _lacks_subject(text: str, own: list[Entity], context: tuple[_Earlier, ...]) 
         if not topic and all(e.kind == BODY for e in subjects) and question_intent(text) == OPINION:
             return "opinion question about the earlier topic"
         return None
+    if not topic and not any(w.group().lower() in _WH for w in _words(text)):
+        return None  # "thanks!", "ok": an acknowledgement, not a question
     earlier_topic = {_stem(t) for earlier in context for t in earlier.topic}
     if len(topic) <= 2 or {_stem(t) for t in topic} & earlier_topic:
         return "no subject of its own: carried the earlier topic"

@@ -141,6 +141,7 @@ def test_person_pronouns_take_a_named_person():
 def test_turns_that_say_nothing_neither_carry_nor_end_a_topic():
     history = conversation(CCG_BUDGET, "Thanks!")
     assert resolve("What do they commission?", history).resolved == "What do CCGs commission?"
+    assert history[1].resolved_question == "Thanks!"
     # A turn that continues the topic after a "thanks" still reaches back past it.
     history = conversation(CCG_BUDGET, "Thanks!", "Which CCGs applied first?")
     assert resolve("How big is that budget?", history).resolved.startswith("How big is the GP budget")
