@@ -45,7 +45,9 @@ def test_save_and_load_give_back_the_same_index_and_the_same_results(tmp_path, d
     loaded = load_index(tmp_path / "idx", embedder)
     assert loaded.documents == index.documents
     assert loaded.passages == index.passages
-    assert [p.windows for p in loaded.passages] == [p.windows for p in index.passages]  # windows: compare=False
+    # windows and sentences are compare=False on Passage: check them explicitly.
+    assert [(p.windows, p.sentences) for p in loaded.passages] == [(p.windows, p.sentences) for p in index.passages]
+    assert np.array_equal(loaded.sentence_vectors, index.sentence_vectors)
     assert np.array_equal(loaded.window_passage, index.window_passage)
     assert loaded.meta() == index.meta() and loaded.config == index.config
     assert _results(loaded, embedder) == _results(index, embedder)
@@ -71,7 +73,11 @@ def test_adding_documents_embeds_only_the_new_passages_and_matches_a_full_build(
     new = added.passages[len(index.passages):]
     gamma = _more_documents()[0]
     assert {p.doc_id for p in new} == {"gamma"}
-    assert embedder.encoded_texts == [gamma.source_text(p.comment)[a:b] for p in new for a, b in p.windows]
+    windows = {gamma.source_text(p.comment)[a:b] for p in new for a, b in p.windows}
+    sentences = {gamma.source_text(p.comment)[a:b] for p in new for a, b in p.sentences}
+    # Each new window and sentence is embedded once; nothing of the documents already indexed is.
+    assert windows <= set(embedder.encoded_texts) <= windows | sentences
+    assert len(embedder.encoded_texts) == len(set(embedder.encoded_texts))
     # The old index is left as it was, for searches already running on it.
     assert (len(index.passages), len(index.dense), len(index.window_passage), len(index.lexical)) == before
     assert "gamma" not in index.documents
