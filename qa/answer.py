@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -18,7 +18,8 @@ from qa.errors import InputError
 from qa.types import Answer, Citation, Hit
 
 NOTHING_FOUND = "I found nothing in these articles that answers this question."
-SpeakerLookup = Callable[[str, int, int], "tuple[str, str | None] | None"]  # (doc_id, start, end) -> (name, role)
+# (doc_id, start, end) -> the quote spoken there: .speaker, .role, .cue_start, .cue_end (or None)
+SpeakerLookup = Callable[[str, int, int], Any]
 
 
 @dataclass(frozen=True)
@@ -139,27 +140,32 @@ def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: S
             if speaker_of and candidate.hit.kind == ARTICLE else None
         citation = _citation(len(citations) + 1, candidate, speaker)
         citations.append(citation)
-        lines.append(_sentence_line(candidate, citation))
+        lines.append(_sentence_line(candidate, citation, speaker))
     return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations),
                   nearest=tuple(nearest), confidence=score)
 
 
-def _citation(n: int, candidate: Candidate, speaker: tuple[str, str | None] | None) -> Citation:
+def _citation(n: int, candidate: Candidate, speaker: Any) -> Citation:
     hit = candidate.hit
     return Citation(
         n=n, text=hit.text, doc_id=hit.doc_id, title=hit.title, kind=hit.kind, author=hit.author,
         start=hit.start, end=hit.end, score=hit.score, sentence_start=candidate.start,
         sentence_end=candidate.end, passage_id=hit.passage_id, comment=hit.comment,
-        speaker=speaker[0] if speaker else None, speaker_role=speaker[1] if speaker else None,
+        speaker=speaker.speaker if speaker else None, speaker_role=speaker.role if speaker else None,
     )
 
 
-def _sentence_line(candidate: Candidate, citation: Citation) -> str:
+def _sentence_line(candidate: Candidate, citation: Citation, speaker: Any) -> str:
     sentence = candidate.text.lstrip("• ").strip()
     if citation.kind == COMMENT:
         who = f"A reader ({citation.author})" if citation.author else "An anonymous reader"
         return f"{who} commented under “{citation.title}”: “{sentence}” [{citation.n}]"
-    if citation.speaker:
-        role = f" ({citation.speaker_role})" if citation.speaker_role else ""
-        return f"According to {citation.speaker}{role}: {sentence} [{citation.n}]"
-    return f"{sentence} [{citation.n}]"
+    if speaker is None:
+        return f"{sentence} [{citation.n}]"
+    if candidate.start <= speaker.cue_start < speaker.cue_end <= candidate.end:
+        if speaker.cue_start - candidate.start > 3:
+            return f"{sentence} [{citation.n}]"  # the sentence names its speaker itself ("..., he said")
+        # An opening cue ("She said:", "It adds:") gives way to the full name and role.
+        sentence = candidate.text[speaker.cue_end - candidate.start:].lstrip(" :,-–—").strip()
+    role = f" ({citation.speaker_role})" if citation.speaker_role else ""
+    return f"According to {citation.speaker}{role}: {sentence} [{citation.n}]"

@@ -6,6 +6,7 @@ import math
 import os
 import threading
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,10 +17,13 @@ from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT, Document
 from index.store import FORMAT_VERSION
 from qa.answer import AnswerConfig, SentenceScorer, choose_sentences, compose, confidence
+from qa.commissioning import CommissioningFact, extract_all, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
+from qa.speakers import Quote, find_quotes, speaker_of
 from qa.types import Answer, Hit
+from qa.who_answers import FACT_BONUS, matching_facts
 
 MAX_QUESTION_CHARS = 1000
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
@@ -62,7 +66,8 @@ class Engine:
         self._index = index
         self._retriever = Retriever(index, self.embedder, self.retrieval_config)
         self._scorer: SentenceScorer | None = None
-        self._facts = None
+        self._facts: list[CommissioningFact] | None = None
+        self._quotes: dict[str, list[Quote]] = {}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -158,18 +163,32 @@ class Engine:
             other = ARTICLE if prefer == COMMENT else COMMENT
             hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
                                      vector=vector)
+        facts = matching_facts(question, self._commissioning_facts()) if prefer == ARTICLE else []
+        hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
         candidates = self._sentence_scorer().candidates(question, vector[0], hits)
+        fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
+        candidates = [replace(c, score=c.score + FACT_BONUS) if c.hit.kind == ARTICLE and
+                      (c.hit.doc_id, c.start, c.end) in fact_spans else c for c in candidates]
         preferred = [c for c in candidates if c.hit.kind == prefer]
         best = max(preferred or candidates, key=lambda c: c.score, default=None)
-        if prefer == ARTICLE and kind == "both" and confidence(best) < self.answer_config.min_confidence:
-            # No reporting answers it: readers' comments may, and are labelled as such.
+        if kind == "both" and confidence(best) < self.answer_config.min_confidence:
+            # The preferred side has no answer: the other may (a comment is still labelled as a
+            # reader's view; an opinion quoted in reporting is attributed to its speaker).
             best = max(candidates, key=lambda c: c.score, default=None)
             prefer = best.hit.kind if best else prefer
         chosen = choose_sentences(candidates, prefer, self.answer_config)
         if prefer == ARTICLE:
             chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
         nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
-        return compose(question, chosen, confidence(best), nearest, self.answer_config, self._speaker_lookup())
+        answer = compose(question, chosen, confidence(best), nearest, self.answer_config, self._speaker)
+        cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
+        used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
+        return replace(answer, facts=used) if used else answer
+
+    def commissioning(self, body: str | None = None, place: str | None = None,
+                      covers: str | None = None) -> list[CommissioningFact]:
+        """Who commissions what: the facts stated in the articles (never comments), each with its sentence."""
+        return filter_facts(self._commissioning_facts(), body=body, place=place, covers=covers)
 
     def chat(self, **options):
         """A conversation whose follow-up questions are resolved against earlier turns."""
@@ -184,8 +203,29 @@ class Engine:
             self._scorer = SentenceScorer(self._index, _idf(p.text for p in self._index.passages))
         return self._scorer
 
-    def _speaker_lookup(self):
-        return None
+    def _commissioning_facts(self) -> list[CommissioningFact]:
+        if self._facts is None:
+            self._facts = extract_all(self._index.documents.values())
+        return self._facts
+
+    def _fact_passages(self, facts: Sequence[CommissioningFact], hits: Sequence[Hit]) -> list[str]:
+        """Ids of passages holding the facts' sentences that are not among `hits` already."""
+        have = {h.passage_id for h in hits}
+        wanted = []
+        for fact in facts:
+            passage = next((p for p in self._index.passages if p.doc_id == fact.doc_id and p.kind == ARTICLE
+                            and p.start <= fact.sentence_start and fact.sentence_end <= p.end), None)
+            if passage and passage.id not in have:
+                have.add(passage.id)
+                wanted.append(passage.id)
+        return wanted
+
+    def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
+        """The quote spoken in [start, end) of an article, when the text says who speaks."""
+        quotes = self._quotes.get(doc_id)
+        if quotes is None:
+            quotes = self._quotes[doc_id] = find_quotes(self._index.documents[doc_id].text)
+        return speaker_of(quotes, start, end)
 
 
 def _idf(texts: Iterable[str]) -> dict[str, float]:

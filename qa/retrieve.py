@@ -89,6 +89,12 @@ class Retriever:
             order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
         return [self._hit(rank, row, fused, lexical, dense) for rank, row in enumerate(order[:k], start=1)]
 
+    def passage_hit(self, passage_id: str) -> Hit:
+        """A Hit for a passage found by other means than ranking (rank 0, score 0)."""
+        row = self.index.passage_row[passage_id]
+        zero = np.zeros(len(self.index.passages))
+        return self._hit(0, row, zero, None, None)
+
     def _allowed(self, kind: str, doc_ids: Sequence[str] | None) -> np.ndarray:
         allowed = np.ones(len(self.index.passages), dtype=bool)
         if kind == "article":

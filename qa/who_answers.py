@@ -1,0 +1,42 @@
+"""Answering "who commissions what" questions from the extracted commissioning facts.
+
+A question of that shape ("who commissions GP services in London?", "which body holds the budget?")
+is matched against the facts by the services, places and bodies it names; the facts' sentences
+then join the answer's candidates with a bonus, so the answer cites them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from qa.commissioning import CommissioningFact
+from qa.vocabulary import find_bodies, find_places, find_services
+
+# "who/which body ... commission / is responsible / holds the budget / approves ..."
+_WHO = re.compile(r"\b(?:who|which\s+(?:body|bodies|organisations?|organizations?)|whose)\b", re.I)
+_ROLE = re.compile(
+    r"\b(?:commission\w*|responsib\w*|in charge|control\w*|budget\w*|hold\w*|run\w*|approv\w*|sign\w* off|"
+    r"liab\w*|delegat\w*|devolv\w*|take\w* over|taking over|fund\w*|pay\w*|manag\w*)\b", re.I)
+FACT_BONUS = 0.15  # enough to lead the answer, not enough to lift an irrelevant sentence over a good one
+MAX_FACTS = 4
+
+
+def is_who_question(question: str) -> bool:
+    """Whether the question asks which body commissions, holds or approves something."""
+    return bool(_WHO.search(question) and _ROLE.search(question))
+
+
+def matching_facts(question: str, facts: Sequence[CommissioningFact]) -> list[CommissioningFact]:
+    """Facts about what the question names (services, places, bodies other than the asker's subject)."""
+    if not is_who_question(question):
+        return []
+    services = {m.canonical for m in find_services(question)}
+    places = {m.canonical for m in find_places(question)}
+    bodies = {m.canonical for m in find_bodies(question)}
+    matched = [
+        fact for fact in facts
+        if (not services or services & set(fact.covers))
+        and (not places or fact.place in places)
+        and (services or places or fact.body in bodies)
+    ]
+    return matched[:MAX_FACTS]
