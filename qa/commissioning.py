@@ -156,7 +156,7 @@ _TRIGGERS: tuple[_Trigger, ...] = (
 # A giver's object must be something that can be handed over, or "pass" and "transfer" are noise.
 _GIVEN_THING = re.compile(r"budget|responsibilit|power|control|commissioning|functions|funding|decision|money|contracts?|management|services", re.I)
 _ROLE_WORD = re.compile(r"^\W*(?:[\w-]+\s+){0,2}?(?:role|say|voice|involvement|powers?|control|responsibilit)", re.I)
-_NOT_A_VERB_AFTER = re.compile(r"^\s*(?:decisions?|plans?|budgets?|roles?|responsibilit|backup|bids?|structures?|groups?|landscape|arrangements?|intentions?|process|system|board)", re.I)
+_NOT_A_VERB_AFTER = re.compile(r"^\s*(?:decisions?|plans?|budgets?|roles?|responsibilit|bids?|structures?|groups?|landscape|arrangements?|intentions?|process|system|board)", re.I)
 _TAKING = ("takes control of", "takes responsibility for")
 _TAKEN_FROM = re.compile(r"\bfrom\s", re.I)
 _UP_AND_RUNNING = re.compile(r"up\s+and\s+$", re.I)
@@ -180,11 +180,12 @@ _PERSON_PLACE = re.compile(r"(?:\bGP|doctor|partner|resident|based|born)\s+in\s+
 _COORDINATION = re.compile(
     r"\s*(?:,\s*|\s)(?:and/or|and|or|as\s+well\s+as|(?:working\s+)?alongside|together\s+with|plus|&)?\s*"
     r"(?:(?:both|all|the|\d+|relevant|local|other\s+(?:[\w-]+\s+){0,3}?(?:and|or))\s+)*[‘’'\"“”]?", re.I)
-_LEAD_IN = re.compile(r"\W{0,3}(?:(?:the|a|an|all|some|most|each|every|their|its|\d+|relevant|local|existing|new|groups\s+of)\s+|[‘’'\"“”\[(]\s*)*", re.I)
+_LEAD_IN = re.compile(r"\W{0,3}(?:(?:the|a|an|all|some|most|each|every|their|its|\d+|relevant|local|existing|new|groups\s+of|(?:elements|parts|aspects|sections|some|most|all)\s+of)\s+|[‘’'\"“”\[(]\s*)*", re.I)
 
 # --- status, proposer, time -------------------------------------------------------------------------
 _STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("opposed", re.compile(r"\b(?:reject(?:ed|s)?|oppos(?:e|ed|es|ing)|not\s+detected\s+an\s+appetite|no\s+appetite|should\s+not|must\s+not|resist|refus(?:e|ed|es|ing)|against)\b", re.I)),
+    ("opposed", re.compile(r"\b(?:reject(?:ed|s)?|oppos(?:e|ed|es|ing)|object(?:s|ed)?|should\s+not|must\s+not|resist|refus(?:e|ed|es|ing)|against|"
+                           r"unwilling|reluctant|(?:no|little|not\s+(?:\w+\s+){0,2}(?:an?\s+)?)(?:appetite|desire|willingness|support))\b", re.I)),
     ("demanded", re.compile(r"\b(?:demand(?:s|ed|ing)?|calls?\s+(?:on|for)|called\s+(?:on|for)|should|must|we\s+believe|insist(?:s|ed)?|urg(?:e|es|ed))\b", re.I)),
     ("proposed", re.compile(r"\b(?:could|would|might|may|potentially|propos(?:al|als|ed|es|ing)|options?|opportunity|suggest(?:s|ed)?|under\s+discussion|being\s+discussed|expressed\s+(?:an\s+)?interest|bids?|consult(?:ation|ing)?)\b", re.I)),
     ("planned", re.compile(r"\b(?:will|shall|(?:asked|required|due|agreed)\s+to|(?:is|are)\s+to|is\s+set\s+to|are\s+set\s+to|to\s+be|plans?\s+to|planning|hopes?\s+to|expected\s+to|being\s+developed|going\s+to|timetable|deadline)\b", re.I)),
@@ -198,7 +199,7 @@ _PROPOSING_VERB = (r"(?:has\s+|have\s+|had\s+)?(?:announced|announces|proposed|p
                    r"demanded|demands|demanding|called|calls|wants|want|rejected|rejects|insisted|insists|said|says)")
 _PROPOSED_BY = re.compile(
     r"(?:(?:announced|released|proposed|published|set\s+out|suggested|put\s+forward|demanded|envisaged)(?:\s+by)?|"
-    r"(?:letter|proposals?|plans?|timetable|announcement|offer|overview)\s+(?:from|by|of))\s+$", re.I)
+    r"(?:letter|proposals?|plans?|timetable|announcement|offer|overview|report|document|consultation)\s+(?:from|by|of))\s+$", re.I)
 _POSSESSIVE_PROPOSAL = re.compile(r"^(?:\s+[A-Z][\w-]+){0,3}['’]s\s+(?:announcement|proposals?|plans?|timetable|offer|letter)", re.I)
 _SPEAKER_AFTER = re.compile(r"(?:\s+[\w-]+){0,4}\s+(?:has\s+|have\s+)?(?:said|says|wrote|writes)\s+that\b", re.I)
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"

@@ -78,7 +78,7 @@ _BODY_TABLE: dict[str, tuple[str, ...]] = {
     "clinical senates": (r"clinical senates?",),
     "hospital trusts": (
         r"hospital trusts?", r"acute trusts?", r"foundation trusts?", r"hospitals",
-        r"secondary care trusts?", r"(?:the )?local (?:District )?General Hospital",
+        r"secondary care trusts?", r"district general hospitals?",
         r"(?:(?-i:[A-Z])[\w'’-]+\s+)*Hospitals?\s+(?:(?-i:[A-Z])[\w'’-]+\s+)*(?:NHS\s+)?(?:Foundation\s+)?Trust",
     ),
     "NHS trusts": (r"(?:NHS )?trusts?", r"(?:(?-i:[A-Z])[\w'’-]+\s+)+NHS\s+(?:Foundation\s+)?Trust"),
@@ -117,12 +117,8 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     ),
     "primary care": (
         r"primary (?:medical )?care(?: services)?", r"primary care commissioning",
-        r"elements of primary care", r"parts of primary care",
     ),
-    "GP contract": (
-        r"(?:the )?GP contracts?", r"(?:new )?national (?:voluntary )?contracts?",
-        r"(?:the )?elements of the GP contract",
-    ),
+    "GP contract": (r"(?:the )?GP contracts?", r"(?:new )?national (?:voluntary )?contracts?"),
     "GMS contracts": (r"GMS(?: contracts?)?", r"General Medical Services contracts?"),
     "PMS contracts": (r"PMS(?: contracts?)?", r"Personal Medical Services contracts?"),
     "APMS contracts": (r"APMS(?: contracts?)?",),
@@ -133,14 +129,14 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     ),
     "QOF": (r"QOF(?: funding| payments)?", r"Quality and Outcomes Framework"),
     "global sum": (r"global sum",),
-    "premises": (r"premises", r"property costs", r"estates?(?: buy-?out)?", r"GP buildings"),
+    "premises": (r"premises", r"property costs", r"estates?", r"GP buildings"),
     "social care": (r"(?:adult |children['’]s )?social care",),
     "health and social care": (
         r"(?:joint |integrated |joined-up )?health and (?:social )?care(?: services)?",
     ),
     "secondary care": (
         r"secondary care(?: services)?", r"hospital (?:services|care)", r"acute care",
-        r"(?:sections of )?district hospitals",
+        r"district hospitals",
         r"hospital(?=(?:,\s*[\w-]+)*,?\s+(?:and|or)\s+(?:[\w-]+\s+){0,2}services\b)",  # "hospital, nursing and other services"
     ),
     "community services": (r"community (?:health )?services", r"community care", r"district nursing"),
@@ -158,7 +154,7 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
     "diagnostics": (r"diagnostics?(?: services)?",),
     "revalidation": (r"revalidation",),
     "performers lists": (r"performer['’]?s['’]? lists?",),
-    "performance management": (r"(?:individual and practice )?performance management",),
+    "performance management": (r"(?:[\w-]+ )?performance management",),
     "contract management": (r"contract management",),
     "co-commissioning": (r"(?:primary care |primary )?co-commissioning(?: responsibilities| role)?",),
     "conflicts of interest": (r"conflicts? of interests?",),
