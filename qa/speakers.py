@@ -14,6 +14,7 @@ from typing import Any
 
 from index.records import Document
 from index.sentences import split_sentences
+from qa.errors import InputError
 
 PERSON, ORGANISATION, GROUP, DOCUMENT = "person", "organisation", "group", "document"
 
@@ -48,7 +49,7 @@ _ORG_WORDS = {
 _STOP_CAPS = set(
     "The A An But And However It He She They We I You This That These Those Others Some Many Most All Both "
     "Each Several In At On Of For Under With As If When While Yet So Or Nor Meanwhile Elsewhere Exclusive "
-    "There Here Its Their His Her Our My Your Also Then Now Today Yesterday Last Next Crucially Under "
+    "There Here Its Their His Her Our My Your Also Then Now Today Yesterday Last Next Crucially "
     "Spearheaded Following After Before During Despite Since By From Into Across Throughout Within "
     "January February March April May June July August September October November December".split()
 )
@@ -58,7 +59,6 @@ _PREPOSITIONS = {"of", "in", "to", "from", "for", "at", "by", "with", "throughou
                  "around", "on", "into", "among", "about", "over", "under", "between", "than"}
 
 _NAME = r"(?:O[’'])?[A-Z][a-z]*[A-Z]?[a-z]+(?:-[A-Z][a-z]*[A-Z]?[a-z]+)*"
-_POSSESSIVE = r"(?:[’']s\b)?"
 _TITLED = re.compile(rf"\b(?:{_TITLES})\.?\s+{_NAME}(?:\s+{_NAME}){{0,2}}")
 _ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_WORDS})\s+({_NAME}(?:\s+{_NAME}){{1,2}})")
 _NAME_THEN_ROLE = re.compile(
@@ -140,10 +140,11 @@ class _Mention:
 
 def find_quotes(text: str) -> list[Quote]:
     """Every quoted or reported-speech span in text whose speaker the text makes clear, in order."""
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
     regions = _quote_regions(text)
     masked = _mask(text, regions)
-    people = _people(text, masked)
-    docs = _documents(text, masked)
+    page = _Page(text, masked, _people(text, masked), _documents(text, masked))
     blocks = [r for r in regions if r[2]]
     sentences = split_sentences(text)
     quotes: list[Quote] = []
@@ -151,7 +152,7 @@ def find_quotes(text: str) -> list[Quote]:
     for s, e in sentences:
         if any(r[0] <= s and e <= r[1] for r in blocks):
             continue  # inside a quotation: its speaker comes from the cue that opened it
-        quote = _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed)
+        quote = _quote_in_sentence(page, s, e, quotes, blocks, claimed)
         if quote:
             quotes.append(quote)
     quotes.sort(key=lambda q: q.start)
@@ -160,6 +161,8 @@ def find_quotes(text: str) -> list[Quote]:
 
 def speaker_of(quotes: list[Quote], start: int, end: int) -> Quote | None:
     """The quote (with its attributing words) that covers most of [start, end); None if none covers half."""
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
+        raise InputError(f"start and end must be offsets with 0 <= start <= end, got {start!r} and {end!r}")
     best, best_overlap = None, 0
     for quote in quotes:
         q_start, q_end = quote.attributed_span
@@ -342,6 +345,16 @@ def _is_nameish(word: str) -> bool:
 # --- speech cues ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class _Page:
+    """A text, the same text with quotations blanked, and the people and documents it names."""
+
+    text: str
+    masked: str
+    people: list[_Mention]
+    docs: list[_Mention]
+
+
+@dataclass(frozen=True)
 class _Speaker:
     name: str
     role: str | None
@@ -350,13 +363,15 @@ class _Speaker:
     end: int
 
 
-def _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed) -> Quote | None:
+def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks: list[tuple[int, int, bool]],
+                       claimed: set[tuple[int, int, bool]]) -> Quote | None:
     """The quote a speech cue in sentence [s, e) introduces, or None when it has no clear speaker."""
+    masked = page.masked
     according = _ACCORDING.search(masked, s, e)
     if according:
-        named = [d for d in docs if d.start == according.end()]
+        named = [d for d in page.docs if d.start == according.end()]
         who = _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end) if named \
-            else _forward_speaker(text, masked, according.end(), e, people)
+            else _forward_speaker(page, according.end(), e)
         if who:  # "According to X, ..." or "..., according to X."
             comma = masked.find(",", who.end, e)
             if according.start() == s and comma > 0:
@@ -369,11 +384,11 @@ def _quote_in_sentence(text, masked, s, e, people, docs, quotes, blocks, claimed
         if passive or after_by:
             if not (passive and after_by):
                 continue  # "announced by X" as a modifier, or "it was said" with no one saying it
-            who = _forward_speaker(text, masked, verb.end() + after_by.end(), e, people)
+            who = _forward_speaker(page, verb.end() + after_by.end(), e)
             if who:
                 return _quote(s, e, who, s, e)
             continue
-        who = _subject(text, masked, s, e, verb, people, docs, quotes)
+        who = _subject(page, s, e, verb, quotes)
         if who is None:
             continue
         for region in (r for r in blocks if r not in claimed):
@@ -395,8 +410,9 @@ def _quote(start: int, end: int, who: _Speaker, cue_start: int, cue_end: int) ->
     return Quote(start, end, who.name, who.role, who.start, who.end, who.kind, cue_start, cue_end)
 
 
-def _subject(text, masked, s, e, verb, people, docs, quotes) -> _Speaker | None:
+def _subject(page: _Page, s: int, e: int, verb: re.Match, quotes: list[Quote]) -> _Speaker | None:
     """Who performs the speech verb: a pronoun, a named person, a document, an organisation or a group."""
+    masked = page.masked
     left = masked[s : verb.start()].rstrip()
     while (stripped := _AUXILIARY.sub("", _ASIDE.sub("", left)).rstrip()) != left:
         left = stripped
@@ -406,14 +422,14 @@ def _subject(text, masked, s, e, verb, people, docs, quotes) -> _Speaker | None:
         return _as_speaker(quotes[-1]) if quotes else None
     if left.endswith((_MASK, _MASK + ",")):  # "'...,' said Dr Smith": the speaker follows the verb
         after = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
-        return _forward_speaker(text, masked, after, e, people)
+        return _forward_speaker(page, after, e)
     pronoun = re.search(r"\b(he|she|it|they)$", left, re.IGNORECASE)
     if pronoun:
-        return _resolve_pronoun(pronoun.group(1).lower(), s + pronoun.start(), people, docs, quotes)
-    for person in reversed(people):
+        return _resolve_pronoun(page, pronoun.group(1).lower(), s + pronoun.start(), quotes)
+    for person in reversed(page.people):
         if p in (person.tail, person.end) or masked[person.end : p] == ",":
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
-    document = _document_subject(text, masked, clause, p, docs)
+    document = _document_subject(page, clause, p)
     if document:
         return document
     spokesperson = re.fullmatch(r"(?i:an?|the|its)\s+(spokes(?:person|man|woman))", masked[clause:p])
@@ -421,19 +437,20 @@ def _subject(text, masked, s, e, verb, people, docs, quotes) -> _Speaker | None:
         speaking = [q for q in quotes if q.kind == ORGANISATION]
         return replace(_as_speaker(speaking[-1]), role=spokesperson.group(1)) if speaking else None
     if verb.group().endswith("ing"):  # "GP leaders rejected the plans, saying ...": the clause's subject
-        return _forward_speaker(text, masked, _skip_fronted(masked, clause, p), p, people)
-    return _backward_speaker(text, masked, clause, p, people)
+        return _forward_speaker(page, _skip_fronted(masked, clause, p), p)
+    return _backward_speaker(page, clause, p)
 
 
-def _resolve_pronoun(pronoun, at, people, docs, quotes) -> _Speaker | None:
-    """he/she: the last person named; it: the last document or organisation; they: the last group."""
+def _resolve_pronoun(page: _Page, pronoun: str, at: int, quotes: list[Quote]) -> _Speaker | None:
+    """he/she: the last person named; it: the last document or organisation; they: the last group or
+    organisation quoted."""
     if pronoun in ("he", "she"):
-        before = [m for m in people if m.end <= at]
+        before = [m for m in page.people if m.end <= at]
         return _Speaker(before[-1].name, before[-1].role, PERSON, before[-1].start, before[-1].end) if before else None
     kinds = (DOCUMENT, ORGANISATION) if pronoun == "it" else (GROUP, ORGANISATION)
     candidates = [_as_speaker(q) for q in quotes if q.kind in kinds and q.speaker_end <= at]
     if pronoun == "it":
-        candidates += [_Speaker(d.name, None, DOCUMENT, d.start, d.end) for d in docs if d.end <= at]
+        candidates += [_Speaker(d.name, None, DOCUMENT, d.start, d.end) for d in page.docs if d.end <= at]
     return max(candidates, key=lambda c: c.start, default=None)
 
 
@@ -441,16 +458,16 @@ def _as_speaker(quote: Quote) -> _Speaker:
     return _Speaker(quote.speaker, quote.role, quote.kind, quote.speaker_start, quote.speaker_end)
 
 
-def _document_subject(text, masked, clause, p, docs) -> _Speaker | None:
+def _document_subject(page: _Page, clause: int, p: int) -> _Speaker | None:
     """A document as subject: "The letter states", "The document announcing the changes said"."""
     match = re.match(rf"(?i:the|a|an|this|its|their)\s+(?:░+\s+)?(?:[\w-]+\s+){{0,3}}?({_DOC_NOUNS})\b",
-                     masked[clause:p])
+                     page.masked[clause:p])
     if not match:
         return None
-    named = [d for d in docs if d.start == clause and d.end <= p]
+    named = [d for d in page.docs if d.start == clause and d.end <= p]
     if named and (named[0].head != named[0].name or clause + match.end() == p):
         return _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end)
-    name = text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
+    name = page.text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
     return _Speaker(name[0].lower() + name[1:], None, DOCUMENT, clause, clause + len(name))
 
 
@@ -460,9 +477,9 @@ def _skip_fronted(masked: str, clause: int, p: int) -> int:
     return clause + fronted.end() if fronted else clause
 
 
-def _backward_speaker(text, masked, clause, p, people) -> _Speaker | None:
+def _backward_speaker(page: _Page, clause: int, p: int) -> _Speaker | None:
     """The noun phrase right before the verb: "BMA", "NHS England", "local leaders", "23" (of 29 trusts)."""
-    tokens = _tokens(masked, clause, p)
+    tokens = _tokens(page.masked, clause, p)
     run: list[re.Match] = []
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i].group()
@@ -476,27 +493,28 @@ def _backward_speaker(text, masked, clause, p, people) -> _Speaker | None:
         elif word in ("of", "and") and run and i and _is_nameish(tokens[i - 1].group()):
             run.insert(0, tokens[i])
         elif not run and word.isdigit():
-            share = re.match(r"Of\s+(?:the\s+)?((?:\d+\s+)?[\w-]+)", masked[clause:p])
+            share = re.match(r"Of\s+(?:the\s+)?((?:\d+\s+)?[\w-]+)", page.masked[clause:p])
             return _Speaker(f"{word} of {share.group(1)}", None, GROUP, tokens[i].start(), tokens[i].end()) \
                 if share else None
         else:
             if run and word in ("for", "at", "of") and i and tokens[i - 1].group().lower() in _ROLE_SET:
-                who = _interpret(text, run, people)  # "a spokesperson for NHS England"
+                who = _interpret(page, run)  # "a spokesperson for NHS England"
                 return replace(who, role=tokens[i - 1].group()) if who and who.kind == ORGANISATION else who
             if run and word.lower() in _PREPOSITIONS:  # "Councils throughout London have written"
-                return _forward_speaker(text, masked, _skip_fronted(masked, clause, p), p, people)
+                return _forward_speaker(page, _skip_fronted(page.masked, clause, p), p)
             break
-    return _interpret(text, run, people)
+    return _interpret(page, run)
 
 
-def _forward_speaker(text, masked, start, end, people) -> _Speaker | None:
+def _forward_speaker(page: _Page, start: int, end: int) -> _Speaker | None:
     """The noun phrase that starts at `start`: a clause's subject or the agent after "by"."""
+    masked = page.masked
     run: list[re.Match] = []
     tokens = _tokens(masked, start, end)
     if tokens and tokens[0].group().lower() == "the":
         tokens = tokens[1:]
     lead = re.match(r"[^,.;:░]*", masked[start:end]).end() + start
-    for person in people:
+    for person in page.people:
         if start <= person.start < lead and all(_is_nameish(t.group()) or t.group().lower() in _ROLE_SET
                                                  for t in _tokens(masked, start, person.start)):
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
@@ -512,13 +530,14 @@ def _forward_speaker(text, masked, start, end, people) -> _Speaker | None:
             run.append(token)
         else:
             break
-    return _interpret(text, run, people)
+    return _interpret(page, run)
 
 
-def _interpret(text, run, people) -> _Speaker | None:
+def _interpret(page: _Page, run: list[re.Match]) -> _Speaker | None:
     """Decide what a noun phrase names: a group, a person known by surname, a person, or an organisation."""
     if not run:
         return None
+    text = page.text
     words = [t.group() for t in run]
     start, end = run[0].start(), run[-1].end()
     if words[-1].lower() in _GROUP_NOUNS:
@@ -528,13 +547,13 @@ def _interpret(text, run, people) -> _Speaker | None:
     trailing_roles = next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
     first_role = len(words) - trailing_roles
     if 0 < first_role < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
-        org = _interpret(text, run[:first_role], people)
+        org = _interpret(page, run[:first_role])
         if org and org.kind == ORGANISATION:
             return replace(org, role=text[run[first_role].start() : end])
     if not all(_is_nameish(w) for w in (words[0], words[-1])) \
             or not all(_is_nameish(w) or w in ("of", "and", "&") for w in words):
         return None  # "Department of Health and Social Care" is a name; "plans for change" is not
-    known = [m for m in people if m.name.split()[-1] == words[-1] and m.start < start]
+    known = [m for m in page.people if m.name.split()[-1] == words[-1] and m.start < start]
     if known:
         return _Speaker(known[-1].name, known[-1].role, PERSON, start, end)
     if 2 <= len(words) <= 3 and all(re.fullmatch(_NAME, w) and w.lower() not in _ORG_WORDS for w in words):

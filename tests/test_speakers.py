@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa.errors import InputError
 from qa.speakers import DOCUMENT, GROUP, ORGANISATION, PERSON, Quote, find_quotes, sentence_speakers, speaker_of
 
 
@@ -127,6 +128,13 @@ def test_speaker_of_picks_the_quote_covering_most_of_the_span():
     assert speaker_of([a, b], 10, 20) is a
     assert speaker_of([a, b], 280, 400) is None  # a fifth of the span is quoted: the writer's own sentence
     assert speaker_of([], 0, 10) is None
+
+
+def test_bad_arguments_say_what_is_allowed():
+    with pytest.raises(InputError, match="text must be a string"):
+        find_quotes(None)
+    with pytest.raises(InputError, match="0 <= start <= end"):
+        speaker_of([], 10, 5)
 
 
 def test_to_dict_is_plain():
