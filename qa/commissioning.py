@@ -241,7 +241,7 @@ def extract_facts(document: Document) -> list[CommissioningFact]:
     for start, end in split_sentences(document.text):
         sentence = document.text[start:end]
         if not _LIST_ITEM.match(sentence):
-            context = None  # a list's lead-in ("Proposals under discussion include:") governs its items only
+            context = None  # a list's lead-in ("Options being considered include:") governs its items only
         facts.extend(_sentence_facts(document, sentence, start, context))
         if sentence.rstrip().endswith(":"):
             context = _cue_status(sentence)
@@ -300,7 +300,7 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
             raw.append((body, relation, item))
     facts: list[CommissioningFact] = []
     for body, relation, item in raw:
-        covered = _covers(item, services, bodies)
+        covered = _covers(item, services)
         status = _status(sentence, item, context)
         facts.append(CommissioningFact(
             body=body.canonical, body_text=body.text, relation=relation,
@@ -399,8 +399,8 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
         return pairs
     if role == AFTER:
         found = _following(sentence, item.end, actors)
-        if relation == "has role in" and item.trigger.pattern.pattern.find("give") >= 0:
-            found = found[:1]
+        if sentence[item.start:item.end].lower().startswith("giv"):
+            found = found[:1]  # "giving X a role": only the first body receives it
         return [(m, relation) for m in found]
     if role == RECIPIENT:
         return [(m, "delegated to") for m in _following(sentence, item.end, actors)]
@@ -465,7 +465,7 @@ def _following(sentence: str, position: int, actors: list[Mention]) -> list[Ment
     return chosen
 
 
-def _covers(item: _Found, services: list[Mention], bodies: list[Mention]) -> list[Mention]:
+def _covers(item: _Found, services: list[Mention]) -> list[Mention]:
     """Services in the trigger's window; before it too when the body comes after ("X ... remains with Y")."""
     start = item.start if item.trigger.role in (SUBJECT, PATIENT) else item.before
     return [s for s in services if start <= s.start and s.end <= item.after]
