@@ -190,7 +190,8 @@ class _Earlier:
     @classmethod
     def of(cls, turn: Turn) -> _Earlier:
         text = turn.resolved_question
-        return cls(text, tuple(find_entities(text)), _terms(text)[1], turn.answer, tuple(find_entities(turn.answer)))
+        answer_entities = tuple(find_entities(turn.answer))
+        return cls(text, tuple(find_entities(text)), _terms(text)[1], turn.answer, answer_entities)
 
     def sources(self) -> tuple[tuple[str, tuple[Entity, ...]], ...]:
         """Where a pronoun may find its referent: the question first, then the answer to it."""
@@ -392,39 +393,52 @@ _EVENT_VERBS = {
 
 
 def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> list[_Anaphor]:
+    """The pronouns and demonstratives in text that point back at an earlier turn, in order."""
     words = _words(text)
     earlier_stems = {_stem(w.group()) for earlier in context for w in _words(earlier.text)}
     found = []
     for i, word in enumerate(words):
-        lower, after = word.group().lower(), _next_word(text, words, i)
-        before = words[i - 1].group().lower() if i else None
+        lower = word.group().lower()
         if lower in _PERSONAL:
-            following = _following(words, i)
-            if lower == "it" and following in _DUMMY_IT_NEXT:
-                continue
-            kind = _PERSONAL[lower]
-            if lower == "it" and following in _EVENT_VERBS:
-                kind = "event"
-            elif lower == "it" and _object_of(words, i, _SERVICE_VERBS):
-                kind = "thing"
-            elif lower == "it" and _object_of(words, i, _BODY_VERBS):
-                kind = "organisation"
-            # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
-            her_noun = lower == "her" and after is not None and _is_content(after.group())
-            possessive = lower in _POSSESSIVE or her_noun
-            found.append(_Anaphor(word.start(), word.end(), kind, possessive))
+            found.append(_personal(text, words, i))
         elif lower in _DEMONSTRATIVES:
-            if after is not None and after.group().lower() in _TIME_NOUNS | {"who", "which", "that"}:
-                continue  # "this year", "those who..." point elsewhere
-            named = next((e for e in own if after is not None and e.start == after.start()), None)
-            pointing = before is None or before in _BEFORE_POINTING or lower != "that"
-            if named is not None and pointing:  # "that budget", naming what it points at
-                found.append(_Anaphor(word.start(), named.end, "noun"))
-            elif named is None and after is not None and _stem(after.group()) in earlier_stems:
-                found.append(_Anaphor(word.start(), after.end(), "noun"))  # "that timetable"
-            elif named is None and (after is None or pointing):  # "when will that happen?"
-                found.append(_Anaphor(word.start(), word.end(), "event"))
-    return found
+            found.append(_demonstrative(text, words, i, own, earlier_stems))
+    return [anaphor for anaphor in found if anaphor is not None]
+
+
+def _personal(text: str, words: list[re.Match[str]], i: int) -> _Anaphor | None:
+    word, lower, following = words[i], words[i].group().lower(), _following(words, i)
+    kind = _PERSONAL[lower]
+    if lower == "it" and following in _DUMMY_IT_NEXT:
+        return None
+    if lower == "it" and following in _EVENT_VERBS:
+        kind = "event"
+    elif lower == "it" and _object_of(words, i, _SERVICE_VERBS):
+        kind = "thing"
+    elif lower == "it" and _object_of(words, i, _BODY_VERBS):
+        kind = "organisation"
+    # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
+    after = _next_word(text, words, i)
+    possessive = lower in _POSSESSIVE or (lower == "her" and after is not None and _is_content(after.group()))
+    return _Anaphor(word.start(), word.end(), kind, possessive)
+
+
+def _demonstrative(
+    text: str, words: list[re.Match[str]], i: int, own: list[Entity], earlier_stems: set[str]
+) -> _Anaphor | None:
+    word, lower, after = words[i], words[i].group().lower(), _next_word(text, words, i)
+    before = words[i - 1].group().lower() if i else None
+    if after is not None and after.group().lower() in _TIME_NOUNS | {"who", "which", "that"}:
+        return None  # "this year", "those who..." point elsewhere
+    named = next((e for e in own if after is not None and e.start == after.start()), None)
+    pointing = before is None or before in _BEFORE_POINTING or lower != "that"
+    if named is not None and pointing:  # "that budget", naming what it points at
+        return _Anaphor(word.start(), named.end, "noun")
+    if named is None and after is not None and _stem(after.group()) in earlier_stems:
+        return _Anaphor(word.start(), after.end(), "noun")  # "that timetable", said before
+    if named is None and (after is None or pointing):  # "when will that happen?"
+        return _Anaphor(word.start(), word.end(), "event")
+    return None
 
 
 def _next_word(text: str, words: list[re.Match[str]], i: int) -> re.Match[str] | None:

@@ -44,7 +44,8 @@ def test_possessive_pronoun():
 def test_demonstrative_with_a_noun_takes_the_earlier_name_and_topic():
     resolution = resolve("How big is that budget?", conversation(CCG_BUDGET))
     # The amount asked about is left out of the name; a bare service gets the topic too.
-    assert resolution.resolved == "How big is the GP budget (CCGs take over the £2bn GP budget from NHS England)?"
+    expected = "How big is the GP budget (CCGs take over the £2bn GP budget from NHS England)?"
+    assert resolution.resolved == expected
     assert {"CCGs", "NHS England"} <= set(resolution.carried)
 
 
