@@ -396,14 +396,25 @@ def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks:
             opens_after = verb.end() <= region[0] < e and len(between) <= 30 and "." not in between
             if opens_after and (":" in between or not between.strip()):
                 claimed.add(region)
-                return _quote(region[0], region[1], who, s, verb.end())
+                return _quote(region[0], region[1], who, s, region[0])
             trailing = masked[region[1] : verb.start()]
             if s <= region[0] and region[1] <= verb.start() and len(trailing) <= 80 and "." not in trailing:
                 claimed.add(region)  # "'...,' he said", "'...,' said Dr Smith"
                 return _quote(region[0], region[1], who, region[1], e)
-        start = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
-        return _quote(start, e, who, s, verb.end()) if start < e else None
+        start = _content_start(masked, verb, e)
+        return _quote(start, e, who, s, start) if start < e else None
     return None
+
+
+def _content_start(masked: str, verb: re.Match, e: int) -> int:
+    """Where reported content begins: past "told Pulse", "reported in July that", "said that"."""
+    lead = re.match(r"\s+((?:[A-Z][\w’'-]*|me|us|him|her|them|in|on|at|last|this|next|week|month|year|today|"
+                    r"yesterday|recently)\s+){0,4}?that\b\s*", masked[verb.end() : e])
+    if lead:
+        return verb.end() + lead.end()
+    hearer = re.match(r"\s+(?:(?:[A-Z][\w’'-]*\s+)+|(?:me|us|him|her|them)\s+)", masked[verb.end() : e])
+    skip = hearer.end() if hearer and verb.group().startswith(("told", "tell")) else 0
+    return verb.end() + skip + len(masked[verb.end() + skip : e]) - len(masked[verb.end() + skip : e].lstrip())
 
 
 def _quote(start: int, end: int, who: _Speaker, cue_start: int, cue_end: int) -> Quote:
