@@ -17,6 +17,7 @@ from qa.intent import OPINION, question_intent
 
 BODY, SERVICE, PLACE, AMOUNT, PERSON = "body", "service", "place", "amount", "person"
 CONTEXT_TURNS = 3  # how far back a follow-up may reach within one topic
+MAX_GIST_CHARS = 240  # the most of the earlier topic added in brackets
 
 
 @dataclass(frozen=True)
@@ -593,7 +594,12 @@ def _with_gist(text: str, own: list[Entity], last: _Earlier) -> str:
     own_part = _split_qualifier(text)[0]
     # Two parts at most: the last question and what it carried, so gists do not snowball.
     parts = [p for p in parts if _has_content(p) and p.lower() not in own_part.lower()][:2]
-    return _apply(f"{own_part} ({'; '.join(parts)})?", []) if parts else text
+    if not parts:
+        return text
+    gist = "; ".join(parts)
+    if len(gist) > MAX_GIST_CHARS:  # a long earlier question must not make this one too long to ask
+        gist = gist[:MAX_GIST_CHARS].rsplit(" ", 1)[0].rstrip(" ;,")
+    return _apply(f"{own_part} ({gist})?", [])
 
 
 def _lead_stripped(core: str) -> str:

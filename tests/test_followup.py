@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import InputError
-from qa.followup import BODY, PERSON, PLACE, Turn, find_entities, resolve
+from qa.followup import BODY, MAX_GIST_CHARS, PERSON, PLACE, Turn, find_entities, resolve
 
 
 def conversation(*questions: str) -> list[Turn]:
@@ -89,6 +89,13 @@ def test_short_questions_without_a_subject_carry_the_topic(question):
     resolution = resolve(question, conversation(CCG_BUDGET))
     assert resolution.rewritten
     assert "CCGs" in resolution.carried
+
+
+def test_the_carried_topic_is_bounded():
+    long_question = "Will CCGs take over " + " and ".join(f"budget number {n}" for n in range(200)) + "?"
+    resolution = resolve("Why?", conversation(long_question))
+    assert resolution.resolved.startswith("Why (CCGs take over budget number 0")
+    assert len(resolution.resolved) <= len("Why ()?") + MAX_GIST_CHARS
 
 
 def test_self_contained_question_is_left_alone():
