@@ -130,6 +130,18 @@ def test_speaker_of_picks_the_quote_covering_most_of_the_span():
     assert speaker_of([], 0, 10) is None
 
 
+def test_cue_runs_up_to_the_content():
+    text = ("GPC deputy chair Dr Richard Vautrey told Pulse that co-commissioning posed two problems.\n\n"
+            "The overview states this: ‘offers an opportunity’.\n\n"
+            "‘We will not back down,’ he said.")
+    told, states, said = find_quotes(text)
+    assert text[told.cue_start : told.cue_end] == "GPC deputy chair Dr Richard Vautrey told Pulse that "
+    assert text[told.start :].startswith("co-commissioning posed")
+    assert text[states.cue_start : states.cue_end] == "The overview states this: "
+    assert text[said.start : said.end] == "‘We will not back down,’"
+    assert text[said.cue_start : said.cue_end] == " he said."
+
+
 def test_bad_arguments_say_what_is_allowed():
     with pytest.raises(InputError, match="text must be a string"):
         find_quotes(None)
