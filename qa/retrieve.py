@@ -142,7 +142,10 @@ class Retriever:
         candidates = _top(lexical, allowed, self.config.candidates) | _top(dense, allowed, self.config.candidates)
         weight = self.config.dense_weight
         if self.config.fusion == "rrf":
-            fused = (1 - weight) * _rrf(lexical, candidates, self.config.rrf_k) + \
+            # A passage BM25 did not match is not in the lexical ranking: ranking the zeros would reward
+            # whichever passages happen to come first in the index.
+            matched = np.where(lexical > 0, lexical, -np.inf)
+            fused = (1 - weight) * _rrf(matched, candidates, self.config.rrf_k) + \
                 weight * _rrf(dense, candidates, self.config.rrf_k)
         else:
             fused = (1 - weight) * _minmax(lexical, candidates) + weight * _minmax(dense, candidates)
