@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -213,11 +214,26 @@ def check_modes(modes: Sequence[str]) -> tuple[str, ...]:
 
 
 def versions() -> dict[str, str | None]:
-    """Python and the installed versions of the packages the figures depend on (None when absent)."""
+    """Python, the installed versions of the packages the figures depend on (None when absent), and the commit."""
     found: dict[str, str | None] = {"python": platform.python_version()}
     for name in VERSIONED:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = None
+    found["commit"] = _commit()
     return found
+
+
+def _commit() -> str | None:
+    """The checkout's commit ("-dirty" with uncommitted changes), None outside a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
