@@ -508,7 +508,9 @@ def _referent(
         # Kind and number outrank place: a plural body in the answer beats a plural service asked about.
         for preference in _preferences(anaphor.kind, size_question):
             for source, entities in earlier.sources():
-                fitting = [e for e in entities if e.canonical not in taken and _fits(e, preference)]
+                # "it" after "the Health Secretary's new contract" is the contract, not its owner.
+                fitting = [e for e in entities if e.canonical not in taken and _fits(e, preference)
+                           and (anaphor.kind in ("organisation", "person") or not _is_possessor(source, e))]
                 if fitting:
                     return _phrase(source, entities, fitting[0], size_question)
     return None
@@ -539,10 +541,10 @@ def _fits(entity: Entity, preference: tuple[str, str | None]) -> bool:
 
 
 def _phrase(text: str, entities: tuple[Entity, ...], entity: Entity, skip_amounts: bool = False) -> str:
-    """The entity with the names right next to it and its "the" ("the Greater Manchester board")."""
+    """The entity with the names joined to it and its "the" ("the Greater Manchester board")."""
     entities = tuple(e for e in entities if e == entity or not (skip_amounts and e.kind == AMOUNT))
     first = last = entities.index(entity)
-    while first > 0 and not text[entities[first - 1].end:entities[first].start].strip():
+    while first > 0 and _owned_by(text[entities[first - 1].end:entities[first].start]):
         first -= 1
     while last + 1 < len(entities) and not text[entities[last].end:entities[last + 1].start].strip():
         last += 1
@@ -556,6 +558,21 @@ def _phrase(text: str, entities: tuple[Entity, ...], entity: Entity, skip_amount
     # The vocabulary says which names take "the" ("the BMA"); else keep the earlier text's article.
     wants_article = before is not None or entities[first].canonical.lower().startswith("the ")
     return ("the " if wants_article and not phrase.lower().startswith("the ") else "") + phrase
+
+
+_POSSESSIVE_GAP = re.compile(r"['’]s\s+(?:[a-z-]+\s+){0,2}")
+
+
+def _owned_by(gap: str) -> bool:
+    """Whether the gap between two names joins them: side by side ("London CCGs"), or the first
+    owning the second ("the Health Secretary's new contract") with no preposition between."""
+    if not gap.strip():
+        return True
+    return _POSSESSIVE_GAP.fullmatch(gap) is not None and not set(gap.lower().split()) & _FUNCTION
+
+
+def _is_possessor(text: str, entity: Entity) -> bool:
+    return re.match(r"['’]s\b", text[entity.end:]) is not None
 
 
 def _fit(text: str, anaphor: _Anaphor, phrase: str) -> str:

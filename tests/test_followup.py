@@ -55,6 +55,12 @@ def test_demonstrative_naming_a_body_needs_no_topic():
     assert resolution.resolved == "Who chairs the Greater Manchester health and social care partnership?"
 
 
+def test_a_possessive_name_stays_with_what_it_owns():
+    history = conversation("When does the Health Secretary's new GP contract start?")
+    resolution = resolve("Would practices still have to do QOF under it?", history)
+    assert resolution.resolved == "Would practices still have to do QOF under the Health Secretary's new GP contract?"
+
+
 def test_who_chairs_it_takes_the_named_body_with_its_place():
     history = conversation("What does the Greater Manchester health and social care partnership do?")
     resolution = resolve("who chairs it?", history)
