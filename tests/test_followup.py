@@ -58,7 +58,8 @@ def test_demonstrative_naming_a_body_needs_no_topic():
 def test_a_possessive_name_stays_with_what_it_owns():
     history = conversation("When does the Health Secretary's new GP contract start?")
     resolution = resolve("Would practices still have to do QOF under it?", history)
-    assert resolution.resolved == "Would practices still have to do QOF under the Health Secretary's new GP contract?"
+    expected = "Would practices still have to do QOF under the Health Secretary's new GP contract?"
+    assert resolution.resolved == expected
 
 
 def test_who_chairs_it_takes_the_named_body_with_its_place():
