@@ -1,0 +1,57 @@
+"""Options of `qa serve` (and `python -m ui`): which index to open and how to serve it safely."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ui import ServeConfig
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the serve options to `parser` and set `run` to the function that serves the app."""
+    defaults = ServeConfig()
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: the shipped corpus, built on first use)")
+    parser.add_argument("--host", default=defaults.host,
+                        help=f"address to listen on (default {defaults.host}: this machine only)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="port (default: 7860 or the next free one)")
+    parser.add_argument("--max-queue", type=int, default=defaults.max_queue, metavar="N",
+                        help=f"requests that may wait; more are refused as busy (default {defaults.max_queue})")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency, metavar="N",
+                        help=f"questions answered at the same time (default {defaults.concurrency})")
+    parser.add_argument("--max-upload-mb", type=int, default=defaults.max_upload_mb, metavar="MB",
+                        help=f"largest file that may be uploaded to the Corpus tab (default {defaults.max_upload_mb})")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the options, open the engine, serve until interrupted; returns the exit code."""
+    from qa.cli import EXIT_BAD_INDEX, EXIT_BAD_INPUT, EXIT_OK
+    from qa.errors import IndexCorruptError, QAError
+    from ui.app import launch
+
+    try:
+        config = ServeConfig(host=args.host, port=args.port, max_queue=args.max_queue,
+                             concurrency=args.concurrency, max_upload_mb=args.max_upload_mb)
+    except ValueError as error:
+        print(f"qa serve: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if config.host not in LOCAL_HOSTS:
+        print(f"qa serve: warning: listening on {config.host}; anyone who can reach it can ask questions and "
+              "add documents (there is no login)", file=sys.stderr)
+    try:
+        from qa import Engine
+
+        engine = Engine.load(args.index) if args.index else Engine.default()
+    except IndexCorruptError as error:
+        print(f"qa serve: index error: {error}", file=sys.stderr)
+        return EXIT_BAD_INDEX
+    except QAError as error:
+        print(f"qa serve: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        launch(engine, config, block=True)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
