@@ -130,8 +130,6 @@ class Handlers:
     def commissioning(self, body: str | None = None, place: str | None = None,
                       covers: str | None = None) -> list[dict]:
         """Commissioning facts (who commissions what, where, when), each with its source sentence."""
-        if not callable(getattr(self.engine, "commissioning", None)):
-            raise gr.Error("This version of the qa library cannot list commissioning facts.")
         with _user_errors():
             facts = self.engine.commissioning(body=body or None, place=place or None, covers=covers or None)
         return [fact.to_dict() for fact in facts]
@@ -139,7 +137,7 @@ class Handlers:
     def fact_choices(self, field: str) -> list[str]:
         """The distinct bodies, places or services ("covers") among all facts, for the filters."""
         values: set[str] = set()
-        for fact in self.commissioning() if callable(getattr(self.engine, "commissioning", None)) else []:
+        for fact in self.commissioning():
             value = fact.get(field)
             values.update(value if isinstance(value, list) else [value] if value else [])
         return sorted(values, key=str.lower)
@@ -254,7 +252,8 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
                 place = gr.Dropdown(h.fact_choices("place"), value=None, label="Place", allow_custom_value=True)
                 covers = gr.Dropdown(h.fact_choices("covers"), value=None, label="Commissions", allow_custom_value=True)
             picture = gr.HTML(elem_id="qa-facts-picture", elem_classes=["qa-panel", "qa-chart"])
-            facts_table = gr.HTML(js_on_load=OPEN_ON_CLICK, elem_id="qa-facts", elem_classes=["qa-panel"])
+            facts_table = gr.HTML(js_on_load=OPEN_ON_CLICK, elem_id="qa-facts", elem_classes=["qa-panel"],
+                                  max_height=460)
             fact_source = gr.HTML(js_on_load=SCROLL_TO_FOCUS, elem_id="qa-fact-source",
                                   elem_classes=["qa-panel"], max_height=420)
         with gr.Tab("Corpus", id="corpus"):

@@ -288,32 +288,32 @@ def facts_table_html(facts: Sequence[dict]) -> str:
 
 
 def facts_picture_html(facts: Sequence[dict]) -> str:
-    """An SVG of bodies (left) linked to what they commission (right), each link coloured by status."""
+    """An SVG of bodies (left) linked to the services the sentences tie them to (right), coloured by status."""
     links: dict[tuple[str, str], list[dict]] = {}
     for f in facts:
-        for service in f.get("covers") or ("(unspecified)",):
+        for service in f.get("covers") or ():
             links.setdefault((str(f.get("body")), str(service)), []).append(f)
+    unnamed = sum(1 for f in facts if not f.get("covers"))
     if not links:
-        return '<p class="qa-muted">Nothing to draw for these filters.</p>'
-    bodies = sorted({b for b, _ in links}, key=str.lower)
-    services = sorted({s for _, s in links}, key=str.lower)
-    row, top, width = 30, 34, 760
-    height = top + row * max(len(bodies), len(services)) + 10
-    y_body = {b: top + row * i + row / 2 for i, b in enumerate(bodies)}
-    y_service = {s: top + row * i + row / 2 for i, s in enumerate(services)}
-    left, right = 250, width - 250
+        return '<p class="qa-muted">No fact in this selection names a service to draw; see the table.</p>'
+    bodies, services = _ordered_sides(list(links))
+    row, top, width, left, right = 28, 34, 760, 250, 510
+    span = row * max(len(bodies), len(services))
+    height = top + span + 6
+    y_body = {b: top + span * (i + 0.5) / len(bodies) for i, b in enumerate(bodies)}  # both sides fill the height
+    y_service = {s: top + span * (i + 0.5) / len(services) for i, s in enumerate(services)}
+    middle = (left + right) / 2
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="Who commissions what: {len(bodies)} bodies, {len(services)} services">',
-             '<text x="10" y="18" class="qa-svg-head" font-weight="700" font-size="13">Body</text>',
-             f'<text x="{width - 10}" y="18" text-anchor="end" font-weight="700" font-size="13">Commissions</text>']
+             f'aria-label="{len(bodies)} bodies linked to {len(services)} services">',
+             f'<text x="{left - 8}" y="18" text-anchor="end" font-weight="700" font-size="13">Body</text>',
+             f'<text x="{right + 8}" y="18" font-weight="700" font-size="13">What the sentence ties it to</text>']
     for (b, s), group in sorted(links.items()):
         statuses = sorted({str(f.get("status")) for f in group})
         colour = status_colour(statuses[0]) if len(statuses) == 1 else OTHER_STATUS_COLOUR
         tip = f"{b} → {s}: " + "; ".join(f"{f.get('relation')} ({f.get('status')})" for f in group)
-        parts.append(f'<path d="M{left},{y_body[b]:.0f} C{(left + right) / 2},{y_body[b]:.0f} '
-                     f'{(left + right) / 2},{y_service[s]:.0f} {right},{y_service[s]:.0f}" fill="none" '
-                     f'stroke="{colour}" stroke-width="{min(2 + len(group), 7)}" stroke-opacity="0.75">'
-                     f"<title>{esc(tip)}</title></path>")
+        parts.append(f'<path d="M{left},{y_body[b]:.0f} C{middle},{y_body[b]:.0f} {middle},{y_service[s]:.0f} '
+                     f'{right},{y_service[s]:.0f}" fill="none" stroke="{colour}" '
+                     f'stroke-width="{min(1.5 + len(group), 6)}" stroke-opacity="0.8"><title>{esc(tip)}</title></path>')
     for b, y in y_body.items():
         parts.append(f'<text x="{left - 8}" y="{y + 4:.0f}" text-anchor="end" font-size="12">{esc(_short(b))}'
                      f"<title>{esc(b)}</title></text>")
@@ -322,9 +322,27 @@ def facts_picture_html(facts: Sequence[dict]) -> str:
     parts.append("</svg>")
     legend = "".join(f'<span class="qa-status" style="background:{colour}">{esc(status)}</span> '
                      for status, colour in STATUS_COLOURS.items())
-    return (f'<div class="qa-chart">{"".join(parts)}<p class="qa-muted">Line colour: {legend}'
-            f'<span class="qa-status" style="background:{OTHER_STATUS_COLOUR}">mixed</span>; '
-            "thicker lines: more sentences say so.</p></div>")
+    legend += f'<span class="qa-status" style="background:{OTHER_STATUS_COLOUR}">mixed</span>'
+    note = f" {unnamed} fact{'s' if unnamed != 1 else ''} name no service and are only in the table." if unnamed else ""
+    return (f'<div class="qa-chart">{"".join(parts)}<p class="qa-muted">Line colour: {legend}. '
+            f"Thicker lines: more sentences say so.{esc(note)}</p></div>")
+
+
+def _ordered_sides(links: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Bodies and services ordered so links cross less: each side sorted by its partners' mean position."""
+    bodies = sorted({b for b, _ in links}, key=str.lower)
+    services: list[str] = []
+    for _ in range(3):
+        at = {b: i for i, b in enumerate(bodies)}
+        services = sorted({s for _, s in links}, key=lambda s: (_mean(at[b] for b, t in links if t == s), s.lower()))
+        at = {s: i for i, s in enumerate(services)}
+        bodies = sorted(bodies, key=lambda b: (_mean(at[s] for t, s in links if t == b), b.lower()))
+    return bodies, services
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values)
 
 
 def _short(name: str, limit: int = 34) -> str:
