@@ -323,7 +323,8 @@ def facts_picture_html(facts: Sequence[dict]) -> str:
     legend = "".join(f'<span class="qa-status" style="background:{colour}">{esc(status)}</span> '
                      for status, colour in STATUS_COLOURS.items())
     legend += f'<span class="qa-status" style="background:{OTHER_STATUS_COLOUR}">mixed</span>'
-    note = f" {unnamed} fact{'s' if unnamed != 1 else ''} name no service and are only in the table." if unnamed else ""
+    note = (" 1 fact names no service and is only in the table." if unnamed == 1 else
+            f" {unnamed} facts name no service and are only in the table." if unnamed else "")
     return (f'<div class="qa-chart">{"".join(parts)}<p class="qa-muted">Line colour: {legend}. '
             f"Thicker lines: more sentences say so.{esc(note)}</p></div>")
 
