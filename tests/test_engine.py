@@ -93,8 +93,6 @@ def test_a_quoted_sentence_names_its_speaker(engine):
     assert answer.text.startswith("According to Dr Hamish Stedman (chair of Salford CCG): ‘This is a genuine")
 
 
-@pytest.mark.xfail(strict=True, reason="Engine.ask adds the passages of matching commissioning facts from every "
-                                       "document, ignoring doc_ids (reported to the lead)")
 def test_doc_ids_limit_the_answer_to_those_documents(engine):
     answer = engine.ask("Who will commission GP services?", doc_ids=["ccg"])
     assert answer.citations and {c.doc_id for c in answer.citations} == {"ccg"}
