@@ -102,6 +102,9 @@ class Retriever:
         elif kind == "comment":
             allowed &= self._is_comment
         if doc_ids is not None:
+            if isinstance(doc_ids, str):  # iterating it would look up each character as an id
+                raise InputError(f"doc_ids must be a list of document ids, got the string {doc_ids!r}; "
+                                 f"pass [{doc_ids!r}]")
             unknown = [d for d in doc_ids if d not in self._doc_row]
             if unknown:
                 raise InputError(f"unknown document id(s): {', '.join(map(str, unknown[:5]))}; "
