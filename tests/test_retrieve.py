@@ -160,6 +160,12 @@ def test_an_unknown_doc_id_is_an_error_that_names_it():
         _retriever().search("councils", 10, doc_ids=["alpha", "nope"])
 
 
+def test_a_single_doc_id_string_is_refused_rather_than_read_letter_by_letter():
+    with pytest.raises(InputError, match=r"doc_ids must be a list of document ids, got the string 'alpha'; "
+                                         r"pass \['alpha'\]"):
+        _retriever().search("councils", 10, doc_ids="alpha")
+
+
 @pytest.mark.parametrize("k", [0, 101, -1, True, 2.5, "3", None])
 def test_k_must_be_a_whole_number_from_1_to_100(k):
     with pytest.raises(InputError, match=rf"k must be a whole number between 1 and 100, got {k!r}"):
