@@ -24,11 +24,12 @@ SpeakerLookup = Callable[[str, int, int], Any]
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    """How answers are composed; `min_confidence` was set from measurements on the shipped eval set."""
+    """How answers are composed. `min_confidence` comes from `python -m eval.calibrate_abstention`: the
+    mean of the thresholds chosen on each half of the shipped question set, each scored on the other half."""
 
     max_sentences: int = 3
     passages: int = 5  # sentences are drawn from this many top passages
-    min_confidence: float = 0.45
+    min_confidence: float = 0.41
     relative_cutoff: float = 0.75  # a further sentence must score at least this share of the best
 
     def __post_init__(self) -> None:
@@ -91,11 +92,55 @@ class SentenceScorer:
         return sum(w for term, w in weights.items() if term in present) / total
 
 
-def confidence(best: Candidate | None) -> float:
-    """How strongly the best sentence answers: meaning and word evidence must both be there."""
+def confidence(best: Candidate | None, unfamiliar: float = 0.0, wanted: str | None = None) -> float:
+    """How strongly a sentence answers: meaning and word evidence must both be there.
+
+    `unfamiliar` is the share of the question's names the corpus never mentions (see `unfamiliar_share`):
+    a question about Leeds cannot be answered from articles that never mention Leeds. `wanted` is the
+    kind of answer the question asks for (`answer_type`); a sentence without one answers it less well.
+    """
     if best is None:
         return 0.0
-    return float(0.6 * best.similarity + 0.4 * best.coverage)
+    fit = 1.0 if wanted is None or _ANSWER_TYPES[wanted][1].search(best.text) else TYPE_MISMATCH
+    return float((0.6 * best.similarity + 0.4 * best.coverage) * (1.0 - unfamiliar) * fit)
+
+
+TYPE_MISMATCH = 0.8  # a "how many" question answered by a sentence with no number is a weaker answer
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_ANSWER_TYPES = {
+    "number": (re.compile(r"^\s*(?:how (?:many|much|big|large)|what (?:proportion|share|percentage|number))\b", re.I),
+               re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                          r"hundred|thousand|million|billion|half|quarter|third|majority|most|all|none)\b", re.I)),
+    "date": (re.compile(r"^\s*(?:when|by when|from when|by what date|what date|which year|in what year)\b", re.I),
+             re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|year|month|week|today|yesterday|next|last|spring|summer|"
+                        r"autumn|winter|election)\b", re.I)),
+}
+
+
+def answer_type(question: str) -> str | None:
+    """"number" or "date" when the question asks for one (how many, when...), else None."""
+    return next((name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)), None)
+
+
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def corpus_words(texts) -> frozenset[str]:
+    """Every word of the corpus, lower-cased, possessives dropped: what `unfamiliar_share` checks against."""
+    return frozenset(_bare(w) for text in texts for w in _WORD.findall(text))
+
+
+def unfamiliar_share(question: str, known: frozenset[str]) -> float:
+    """Share of the question's names (capitalised words after the first, and numbers) absent from the corpus."""
+    words = _WORD.findall(question)
+    names = [w for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or w.isdigit()]
+    if not names:
+        return 0.0
+    return sum(_bare(w) not in known for w in names) / len(names)
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s?$", "", word.lower())
 
 
 def choose_sentences(candidates: Sequence[Candidate], prefer: str, config: AnswerConfig) -> list[Candidate]:

@@ -16,7 +16,8 @@ from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT, Document
 from index.store import FORMAT_VERSION
-from qa.answer import AnswerConfig, SentenceScorer, choose_sentences, compose, confidence
+from qa.answer import (AnswerConfig, Candidate, SentenceScorer, answer_type, choose_sentences, compose,
+                       confidence, corpus_words, unfamiliar_share)
 from qa.commissioning import CommissioningFact, extract_all, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
@@ -68,6 +69,7 @@ class Engine:
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
         self._quotes: dict[str, list[Quote]] = {}
+        self._words: frozenset[str] | None = None
 
     # -- construction -------------------------------------------------------------------------
 
@@ -156,34 +158,43 @@ class Engine:
         check_choice("kind", kind, KIND_FILTERS)
         retriever = self._retriever
         prefer = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
-        pool = self.answer_config.passages
         vector = retriever.query_vector(question)
+        candidates, facts = self._candidates(question, vector, prefer, kind, doc_ids, mode)
+        unfamiliar, wanted = unfamiliar_share(question, self._corpus_words()), answer_type(question)
+        strength = {side: max((confidence(c, unfamiliar, wanted) for c in candidates if c.hit.kind == side),
+                              default=0.0)
+                    for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
+        if strength[prefer] < self.answer_config.min_confidence:
+            # The preferred side has no answer: the other may (a comment is still labelled as a
+            # reader's view; an opinion quoted in reporting is attributed to its speaker).
+            prefer = max(strength, key=strength.get)
+        chosen = choose_sentences(candidates, prefer, self.answer_config)
+        if prefer == ARTICLE:
+            chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
+        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
+        answer = compose(question, chosen, max(strength.values()), nearest, self.answer_config, self._speaker)
+        cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
+        used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
+        return replace(answer, facts=used) if used else answer
+
+    def _candidates(self, question: str, vector, prefer: str, kind: str, doc_ids: Sequence[str] | None,
+                    mode: str | None) -> tuple[list[Candidate], list[CommissioningFact]]:
+        """Scored sentences from the preferred side's top passages, a few of the other side's, and the
+        sentences of matching commissioning facts (with a bonus, so the answer cites them)."""
+        retriever, pool = self._retriever, self.answer_config.passages
         hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode, vector=vector)
         if kind == "both":
             other = ARTICLE if prefer == COMMENT else COMMENT
             hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
                                      vector=vector)
         facts = matching_facts(question, self._commissioning_facts()) if prefer == ARTICLE else []
+        if doc_ids is not None:
+            facts = [f for f in facts if f.doc_id in doc_ids]
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
         candidates = self._sentence_scorer().candidates(question, vector[0], hits)
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
-        candidates = [replace(c, score=c.score + FACT_BONUS) if c.hit.kind == ARTICLE and
-                      (c.hit.doc_id, c.start, c.end) in fact_spans else c for c in candidates]
-        preferred = [c for c in candidates if c.hit.kind == prefer]
-        best = max(preferred or candidates, key=lambda c: c.score, default=None)
-        if kind == "both" and confidence(best) < self.answer_config.min_confidence:
-            # The preferred side has no answer: the other may (a comment is still labelled as a
-            # reader's view; an opinion quoted in reporting is attributed to its speaker).
-            best = max(candidates, key=lambda c: c.score, default=None)
-            prefer = best.hit.kind if best else prefer
-        chosen = choose_sentences(candidates, prefer, self.answer_config)
-        if prefer == ARTICLE:
-            chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
-        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
-        answer = compose(question, chosen, confidence(best), nearest, self.answer_config, self._speaker)
-        cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
-        used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
-        return replace(answer, facts=used) if used else answer
+        return [replace(c, score=c.score + FACT_BONUS) if c.hit.kind == ARTICLE and
+                (c.hit.doc_id, c.start, c.end) in fact_spans else c for c in candidates], facts
 
     def commissioning(self, body: str | None = None, place: str | None = None,
                       covers: str | None = None) -> list[CommissioningFact]:
@@ -202,6 +213,12 @@ class Engine:
         if self._scorer is None:
             self._scorer = SentenceScorer(self._index, _idf(p.text for p in self._index.passages))
         return self._scorer
+
+    def _corpus_words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = corpus_words(t for d in self._index.documents.values()
+                                       for t in (d.title, d.text, *(c.text for c in d.comments)))
+        return self._words
 
     def _commissioning_facts(self) -> list[CommissioningFact]:
         if self._facts is None:
