@@ -79,6 +79,14 @@ def test_a_path_that_does_not_exist_exits_2_naming_it(tmp_path, capsys):
     assert not (tmp_path / "idx").exists()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_path_that_cannot_be_read_as_a_file_exits_2(tmp_path, capsys):
+    pipe = tmp_path / "page.txt"
+    os.mkfifo(pipe)  # exists, but is neither a file nor a folder: reading it would block
+    assert main(["index", str(pipe), "--out", str(tmp_path / "idx")]) == 2
+    assert f"qa: error: {pipe}: not a file or folder" in _one_line_error(capsys.readouterr().err)
+
+
 def test_a_file_that_is_not_utf8_exits_2_naming_the_byte(tmp_path, capsys):
     page = tmp_path / "page.txt"
     page.write_bytes("Headline\n\nBody text of the page.".encode("utf-8") + b"\xff\xfe caf\xe9")
