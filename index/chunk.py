@@ -27,6 +27,10 @@ class ChunkConfig:
     overlap_sentences: int = 1
 
     def __post_init__(self) -> None:
+        for name in ("passage_words", "window_words", "overlap_sentences"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(f"{name} must be a whole number, got {value!r}")
         if not 20 <= self.passage_words <= 2000:
             raise InputError(f"passage_words must be between 20 and 2000, got {self.passage_words}")
         if not 5 <= self.window_words <= self.passage_words:

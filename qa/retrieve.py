@@ -36,6 +36,14 @@ class RetrievalConfig:
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, MODES)
         check_choice("fusion", self.fusion, FUSIONS)
+        for name in ("rrf_k", "candidates"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(f"{name} must be a whole number, got {value!r}")
+        for name in ("dense_weight", "doc_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(f"{name} must be a number between 0 and 1, got {value!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise InputError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
         if not 0.0 <= self.doc_weight <= 1.0:
