@@ -149,6 +149,9 @@ def test_the_same_document_gives_the_same_passage_ids():
     ({"passage_words": 50, "window_words": 80}, r"window_words must be between 5 and passage_words \(50\), got 80"),
     ({"overlap_sentences": -1}, "overlap_sentences must be between 0 and 5, got -1"),
     ({"overlap_sentences": 6}, "overlap_sentences must be between 0 and 5, got 6"),
+    ({"passage_words": "200"}, "passage_words must be a whole number, got '200'"),
+    ({"window_words": 40.5}, "window_words must be a whole number, got 40.5"),
+    ({"overlap_sentences": None}, "overlap_sentences must be a whole number, got None"),
 ])
 def test_chunk_config_says_what_is_allowed(settings, message):
     with pytest.raises(InputError, match=message):

@@ -194,6 +194,9 @@ def test_search_options_say_what_is_allowed(option, value, message):
     ({"doc_weight": -0.1}, "doc_weight must be between 0 and 1, got -0.1"),
     ({"rrf_k": 0}, "rrf_k must be at least 1, got 0"),
     ({"candidates": 0}, "candidates must be between 1 and 10000, got 0"),
+    ({"candidates": 2.5}, "candidates must be a whole number, got 2.5"),
+    ({"rrf_k": None}, "rrf_k must be a whole number, got None"),
+    ({"dense_weight": "0.5"}, "dense_weight must be a number between 0 and 1, got '0.5'"),
 ])
 def test_retrieval_config_says_what_is_allowed(settings, message):
     with pytest.raises(InputError, match=message):
