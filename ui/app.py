@@ -58,7 +58,7 @@ watch('value', () => {{
   const room = (title ? title.offsetHeight : 0) + 24;
   box.scrollTop += focus.getBoundingClientRect().top - box.getBoundingClientRect().top - room;
   const top = box.getBoundingClientRect().top;
-  if (top < 0 || top > window.innerHeight * 0.5) window.scrollBy({{top: top - 12}});
+  if (top < 0 || top > window.innerHeight - 240) window.scrollBy({{top: top - 12}});
 }});
 """
 

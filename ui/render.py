@@ -146,7 +146,7 @@ def _card(ref: str, number: str, kind: str, title: str, byline: str, passage_htm
             f'<header><span class="qa-num">{esc(number)}</span>'
             f'<span class="qa-kind">{esc(kind_label(kind))}</span>{by}</header>'
             f'<div class="qa-title">{esc(title)}</div>'
-            f'<blockquote class="qa-passage-text">{passage_html}</blockquote>'
+            f'<div class="qa-passage-text">{passage_html}</div>'
             f'<button type="button" class="qa-open" data-open="{esc(ref)}">{opens} ›</button></article>')
 
 
@@ -158,7 +158,7 @@ def passage_excerpt(text: str, sentence_start: int, sentence_end: int, context: 
     before = ("…" if before_at > 0 else "") + esc(text[before_at:start])
     after = esc(text[end:after_at]) + ("…" if after_at < len(text) else "")
     marked = f"<mark>{esc(text[start:end])}</mark>" if end > start else ""
-    return before + marked + after
+    return re.sub(r"\n\s*\n", "\n", before + marked + after)  # a card is small: one line break between paragraphs
 
 
 def _word_boundary(text: str, at: int, forward: bool) -> int:
