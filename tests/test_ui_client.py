@@ -1,7 +1,6 @@
 """The web chat's HTTP API, driven with gradio_client against the launched app (real model, real FAISS)."""
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import urllib.parse
 import urllib.request
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from tests.ui_fixtures import XSS_QUESTION, app_url, served, ui_engine, write_xss_page  # noqa: F401
+from ui.load_test import flood_queue, run_conversations
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -180,17 +180,16 @@ def test_api_lists_the_named_endpoints(app_url):
 
 
 @pytest.mark.slow
+def test_twenty_sessions_at_once_keep_their_own_conversations(app_url):
+    report = run_conversations(app_url, clients=20)
+    print("\nload:", report.summary())
+    assert not report.errors and not report.crossed, report.errors + report.crossed
+    assert len(report.latencies) == 40
+
+
+@pytest.mark.slow
 def test_full_queue_is_refused_with_a_clear_message(ui_engine):
     with served(ui_engine, max_queue=1, concurrency=1) as url:
-        clients = [client(url) for _ in range(6)]
-        jobs = [c.submit(f"{GM_QUESTION} ({i})", "both", [], api_name="/ask") for i, c in enumerate(clients)]
-        outcomes = []
-        for job in jobs:
-            try:
-                outcomes.append(job.result(timeout=120))
-            except (concurrent.futures.CancelledError, Exception) as error:  # noqa: B014
-                outcomes.append(error)
-    refused = [o for o in outcomes if isinstance(o, Exception)]
-    answered = [o for o in outcomes if isinstance(o, dict)]
-    assert answered, outcomes
-    assert refused and all("queue is full" in str(e).lower() for e in refused), refused
+        answered, refused = flood_queue(url, requests=6)
+    assert answered >= 1
+    assert refused and all("queue is full" in message.lower() for message in refused), refused
