@@ -18,10 +18,14 @@ from index.dense import DenseIndex
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.records import Comment, Document, Passage
+from index.speakers import find_quotes
 from index.store import check_compatible, read_index, write_index
 from qa.errors import IndexCorruptError, InputError
 
 DENSE_KINDS = ("exact", "hnsw")
+# Bumped whenever what gets indexed changes (e.g. speakers added to the lexical text), so cached
+# indexes of the default corpus are rebuilt rather than silently stale.
+INDEX_RECIPE = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class CorpusIndex:
 
     def meta(self) -> dict:
         return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
+                "recipe": INDEX_RECIPE,
                 "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
                 "passages": len(self.passages), "vectors": int(len(self.window_passage))}
 
@@ -97,7 +102,7 @@ def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: E
         passages=passages,
         window_passage=np.concatenate([index.window_passage, np.array([r for r, _ in windows], dtype=np.int64)]),
         dense=dense,
-        lexical=LexicalIndex.build([_lexical_text(p) for p in passages]),
+        lexical=LexicalIndex.build(lexical_texts(passages, {**index.documents, **{d.id: d for d in documents}})),
         model=index.model, config=index.config,
         sentence_vectors=np.concatenate([index.sentence_vectors, sentence_vectors]),
     )
@@ -120,9 +125,19 @@ def _window_text(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start:end - passage.start]
 
 
-def _lexical_text(passage: Passage) -> str:
-    # The title is part of what a passage is about, for BM25 as for a reader.
-    return f"{passage.title}\n{passage.text}"
+def lexical_texts(passages: Sequence[Passage], documents: dict[str, Document]) -> list[str]:
+    """What BM25 sees of each passage: its title, the names of the people it quotes, then its text.
+
+    The title and the speakers are part of what a passage is about: a quote's paragraph often says
+    only "he told Pulse", its speaker named a paragraph earlier.
+    """
+    quotes = {doc_id: find_quotes(d.text) for doc_id, d in documents.items()}
+    texts = []
+    for passage in passages:
+        speakers = [] if passage.comment is not None else list(dict.fromkeys(
+            q.speaker for q in quotes[passage.doc_id] if q.start < passage.end and passage.start < q.end))
+        texts.append("\n".join([passage.title, *speakers, passage.text]))
+    return texts
 
 
 def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:

@@ -6,6 +6,7 @@ path with hub access off: this library never downloads weights.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -91,6 +92,10 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             set_threads(self._threads)
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            if not sys.stderr.isatty():  # no "Loading weights" bar in logs and pipes
+                transformers_logging.disable_progress_bar()
 
             self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         return self._model

@@ -10,12 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from index.build import CorpusIndex, IndexConfig, add_documents, build_index, load_index, save_index
+from index.build import INDEX_RECIPE, CorpusIndex, IndexConfig, add_documents, build_index, load_index, save_index
 from index.embed import DEFAULT_MODEL_NAME, Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT, Document
-from index.store import FORMAT_VERSION
+from index.store import FORMAT_VERSION, check_compatible
 from qa.answer import (AnswerConfig, Candidate, SentenceScorer, answer_type, choose_sentences, compose,
                        confidence, corpus_words, unfamiliar_share)
 from qa.commissioning import CommissioningFact, extract_all, filter_facts
@@ -107,8 +107,10 @@ class Engine:
     @classmethod
     def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, **options) -> "Engine":
         """Open a saved index, checking its files and that it was built with this embedder's model."""
+        index = load_index(index_dir)  # a missing or corrupt index fails before any model loads
         embedder = embedder or SentenceTransformerEmbedder()
-        return cls(load_index(index_dir, embedder), embedder, index_dir=index_dir, **options)
+        check_compatible(index.meta(), {"model": embedder.name, "dimension": embedder.dimension})
+        return cls(index, embedder, index_dir=index_dir, **options)
 
     def configured(self, *, retrieval: RetrievalConfig | None = None,
                    answer: AnswerConfig | None = None) -> "Engine":
@@ -255,7 +257,8 @@ def _idf(texts: Iterable[str]) -> dict[str, float]:
 
 
 def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:
-    digest = hashlib.sha256(f"{FORMAT_VERSION}|{embedder.name}|{config.chunk.to_dict()}|{config.dense_kind}".encode())
+    settings = f"{FORMAT_VERSION}|{INDEX_RECIPE}|{embedder.name}|{config.chunk.to_dict()}|{config.dense_kind}"
+    digest = hashlib.sha256(settings.encode())
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -480,13 +480,14 @@ def _resolve_anaphors(
         edits.append((anaphor.start, anaphor.end, _fit(text, anaphor, phrase)))
         notes.append(f"'{text[anaphor.start:anaphor.end]}' -> '{phrase}'")
     resolved = _apply(text, edits) if edits else text
-    # A service or a sum alone ("the GP budget") is named in many stories: without a body, place
-    # or person the question still needs the earlier topic to pin it down.
-    if not any(e.kind in (BODY, PLACE, PERSON) for e in find_entities(resolved)):
-        unresolved = True
-    if unresolved:
-        resolved = _with_gist(resolved, own, context[0])
+    # The earlier topic is always carried: a pronoun replaced by a name ("how many of the local
+    # authorities are there?") still leaves out what the conversation was about (the £6bn budget in
+    # Greater Manchester), and naming the wrong one of several people is softened by the topic.
+    resolved = _with_gist(resolved, own, context[0])
+    if resolved != (_apply(text, edits) if edits else text):
         notes.append("added the earlier topic")
+    elif unresolved:
+        notes.append("nothing earlier to resolve it with")
     return resolved, "resolved: " + "; ".join(notes)
 
 

@@ -50,7 +50,7 @@ def test_the_answer_lead_is_recorded_for_pronouns_to_point_into():
     session.ask(FIRST)
     assert session.history[0].answer == "Local authorities will commission them with 12 CCGs."
     session.ask("How many of them agreed?")
-    assert engine.calls[1]["question"] == "How many of the local authorities agreed?"
+    assert engine.calls[1]["question"].startswith("How many of the local authorities agreed (")
     assert session.history[1].answer == ""  # an abstention gives nothing to point into
 
 

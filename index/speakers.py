@@ -1,0 +1,589 @@
+"""Who said it: attribute quoted and reported speech in news text to the speaker the text names.
+
+Works from the text alone: quote marks, speech verbs, capitalisation, personal titles and role
+words find speakers; he/she, it, they and bare surnames resolve to earlier mentions. No list of
+people is used, so any article works.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from index.records import Document
+from index.sentences import split_sentences
+from qa.errors import InputError
+
+PERSON, ORGANISATION, GROUP, DOCUMENT = "person", "organisation", "group", "document"
+
+_TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Professor|Prof|Sir|Dame|Lord|Lady|Baroness|Cllr|Councillor"
+_ROLE_WORDS = (
+    "chair|chairman|chairwoman|vice-chair|deputy|chief|executive|officer|secretary|negotiator|member|"
+    "director|president|minister|chancellor|mayor|spokesperson|spokesman|spokeswoman|lead|leader|head|"
+    "partner|manager|adviser|advisor|consultant|founder|editor|treasurer|governor|councillor|trustee|"
+    "representative|commissioner|professor|dean|registrar|surgeon|pharmacist|nurse|GP|MP"
+)
+_ROLE_SET = set(_ROLE_WORDS.lower().split("|"))
+_GROUP_NOUNS = {
+    "leaders", "managers", "trusts", "officials", "doctors", "gps", "councils", "practices", "commissioners",
+    "campaigners", "experts", "critics", "sources", "ministers", "researchers", "members", "respondents",
+    "unions", "patients", "nurses", "colleagues", "partners", "representatives", "authorities", "ccgs",
+    "boards", "insiders", "analysts", "organisations", "hospitals", "negotiators", "lmcs", "chiefs",
+    "councillors", "politicians", "mps", "clinicians", "pharmacists", "consultants", "academics",
+    "commentators", "observers", "bosses", "groups", "executives", "directors", "governments", "charities",
+}
+_DOC_NOUNS = (
+    "letter|document|overview|report|paper|guidance|statement|consultation|review|briefing|memo|"
+    "bulletin|strategy|framework|email|circular|minutes|survey|response|submission|manifesto|white paper"
+)
+_ORG_WORDS = {
+    "council", "councils", "trust", "board", "group", "association", "college", "society", "foundation",
+    "department", "service", "services", "health", "care", "england", "partnership", "committee",
+    "network", "alliance", "federation", "institute", "university", "hospital", "surgery", "practice",
+    "authority", "commission", "conference", "office", "government", "treasury", "centre", "union",
+    "agency", "forum", "fund", "party", "parliament", "forest",
+}
+# Capitalised words that start sentences or clauses but never name a speaker.
+_STOP_CAPS = set(
+    "The A An But And However It He She They We I You This That These Those Others Some Many Most All Both "
+    "Each Several In At On Of For Under With As If When While Yet So Or Nor Meanwhile Elsewhere Exclusive "
+    "There Here Its Their His Her Our My Your Also Then Now Today Yesterday Last Next Crucially "
+    "Spearheaded Following After Before During Despite Since By From Into Across Throughout Within "
+    "January February March April May June July August September October November December".split()
+)
+_FUNCTION = {"a", "an", "the", "of", "for", "in", "at", "and", "on", "to", "&", "with", "from", "by", "as",
+             "that", "which", "who", "this", "its", "their", "his", "her", "it", "is", "was", "are", "were"}
+_PREPOSITIONS = {"of", "in", "to", "from", "for", "at", "by", "with", "throughout", "across", "within",
+                 "around", "on", "into", "among", "about", "over", "under", "between", "than"}
+
+_NAME = r"(?:O[’'])?[A-Z][a-z]*[A-Z]?[a-z]+(?:-[A-Z][a-z]*[A-Z]?[a-z]+)*"
+_TITLED = re.compile(rf"\b(?:{_TITLES})\.?\s+{_NAME}(?:\s+{_NAME}){{0,2}}")
+_ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_WORDS})\s+({_NAME}(?:\s+{_NAME}){{1,2}})")
+_NAME_THEN_ROLE = re.compile(
+    rf"\b({_NAME}\s+{_NAME}(?:\s+{_NAME})?),\s+"
+    rf"(?=(?:an?\s+|the\s+)?(?:[\w&-]+\s+){{0,4}}?(?i:{_ROLE_WORDS.replace('|GP', '')})\b|an?\s+GP\b)"
+)
+_DOC_MENTION = re.compile(
+    rf"\b(?i:the|a|an|this|its|their)\s+(░+\s+|(?:[a-z][\w-]*\s+){{0,2}}?)({_DOC_NOUNS})\b"
+    rf"(?:\s+from\s+(?:the\s+)?([A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*)*))?"
+)
+_SPEECH_VERB = re.compile(
+    r"\b(said|says|say|told|tells|added|adds|warned|warns|warn|explained|explains|claimed|claims|claim|"
+    r"stated|states|announced|announces|argued|argues|argue|insisted|insists|urged|urges|advised|advises|"
+    r"suggested|suggests|suggest|reported|reports|acknowledged|admitted|admits|noted|stressed|stresses|"
+    r"emphasised|emphasises|echoed|echoes|believes|believe|predicted|predicts|maintained|maintains|"
+    r"described|describes|recommended|recommends|confirmed|confirms|wrote|written|writes|replied|"
+    r"concluded|commented|conceded|demanded|demands|demand|(?:called|calls|calling)(?=\s+(?:for|on)\b)|"
+    r"saying|stating|demanding|adding|warning|claiming|arguing|insisting|urging|explaining|suggesting|"
+    r"describing|telling|noting|stressing|promised|promises|pledged|pledges|vowed|vows)\b"
+)
+_AUXILIARY = re.compile(
+    r"(?:\s+(?:has|have|had|also|already|now|previously|recently|repeatedly|publicly|privately|since|"
+    r"today|yesterday|then|further|later|earlier|will|would|could|may|might|should|can|did|does|do|not|"
+    r"never|both|all)|[’']s)\s*$"
+)
+# "some trusts, including NHS Richmond, said": the aside is not the subject.
+_ASIDE = re.compile(r",\s*(?:including|such as|like|among them|for example)\b[^,░]*,$")
+_ROLE_SET_OFF = re.compile(
+    rf"(?:^|[.!?]\s+|\n|(?:But|And|However),?\s+)((?:[A-Z][\w’'&-]*\s+){{0,3}}(?:(?i:{_ROLE_WORDS})\s*)+"
+    rf"(?:(?:of|for|at)\s+[^,.;:░\n]{{1,50}})?),\s*$"
+)
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s*$")
+_CONJUNCTION = re.compile(r"^(?:(?:But|And|Yet|So|However|Meanwhile|Elsewhere)\b,?\s*)+")
+_FRONTED = re.compile(r"^(?:In|At|On|Under|After|Following|Of|For|With|During|Despite|Since|Across|"
+                      r"Throughout|Within|From|By|Before|Speaking)\b[^,]*,\s*")
+_TOKEN = re.compile(r"[^\W_](?:[\w&-]|[’'](?=\w))*|[^\w\s]")
+_OPENERS, _SINGLE, _DOUBLE = "‘’“\"'", "‘’'", "“”\""
+_MASK = "░"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted or reported span of text and who said it; offsets point into the text given."""
+
+    start: int  # the quoted span, including continuation paragraphs
+    end: int
+    speaker: str  # full name as first introduced, or an organisation, group or document
+    role: str | None  # as the text gives it ("chief executive of Manchester LMC"); None if it gives none
+    speaker_start: int  # where the speaker is named (the antecedent, for he/she/it), for citing
+    speaker_end: int
+    kind: str = PERSON  # PERSON, ORGANISATION, GROUP or DOCUMENT
+    cue_start: int = -1  # the words that attribute it ("Dr Vell added:", "..., he said"); -1 if none
+    cue_end: int = -1
+
+    @property
+    def attributed_span(self) -> tuple[int, int]:
+        """The quote together with its attributing words: what a sentence "said by" this speaker overlaps."""
+        if self.cue_start < 0:
+            return self.start, self.end
+        return min(self.start, self.cue_start), max(self.end, self.cue_end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    """A named person or document in the text outside quotes."""
+
+    name: str
+    role: str | None
+    kind: str
+    start: int
+    end: int  # end of the name itself
+    tail: int  # end of the name plus any appositive role (", chief executive of X,")
+    head: str = ""  # a document's noun, so "the letter" finds "London Councils' letter"
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Every quoted or reported-speech span in text whose speaker the text makes clear, in order."""
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
+    regions = _quote_regions(text)
+    masked = _mask(text, regions)
+    page = _Page(text, masked, _people(text, masked), _documents(text, masked))
+    blocks = [r for r in regions if r[2]]
+    sentences = split_sentences(text)
+    quotes: list[Quote] = []
+    claimed: set[tuple[int, int, bool]] = set()
+    for s, e in sentences:
+        if any(r[0] <= s and e <= r[1] for r in blocks):
+            continue  # inside a quotation: its speaker comes from the cue that opened it
+        quote = _quote_in_sentence(page, s, e, quotes, blocks, claimed)
+        if quote:
+            quotes.append(quote)
+    quotes.sort(key=lambda q: q.start)
+    return _continue_quotes(quotes, sentences, [r for r in regions if r not in claimed])
+
+
+def speaker_of(quotes: list[Quote], start: int, end: int) -> Quote | None:
+    """The quote (with its attributing words) that covers most of [start, end); None if none covers half."""
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
+        raise InputError(f"start and end must be offsets with 0 <= start <= end, got {start!r} and {end!r}")
+    best, best_overlap = None, 0
+    for quote in quotes:
+        q_start, q_end = quote.attributed_span
+        overlap = min(end, q_end) - max(start, q_start)
+        if overlap > best_overlap:
+            best, best_overlap = quote, overlap
+    return best if best_overlap * 2 >= max(end - start, 1) else None
+
+
+def sentence_speakers(text: str, quotes: list[Quote] | None = None) -> list[tuple[int, int, Quote | None]]:
+    """Each sentence span of text with the quote that speaks it (None for the writer's own words)."""
+    quotes = find_quotes(text) if quotes is None else quotes
+    return [(s, e, speaker_of(quotes, s, e)) for s, e in split_sentences(text)]
+
+
+def quotes_in_files(paths: Iterable[str | Path]) -> list[tuple[Document, list[Quote]]]:
+    """Load magazine pages or JSONL archives and find the quotes in each article body."""
+    from index.ingest import load_documents  # imported late: only file users need the parser
+
+    return [(document, find_quotes(document.text)) for document in load_documents(paths)]
+
+
+# --- quote marks -------------------------------------------------------------------------------
+
+def _quote_regions(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_block) of quoted material; a block opens a paragraph or follows a colon."""
+    regions = []
+    for line in re.finditer(r"[^\n]+", text):
+        line_start, line_end = line.start(), line.start() + len(line.group().rstrip())
+        i = line_start
+        while i < line_end:
+            before = text[line_start:i]
+            if text[i] in _OPENERS and _opens(text, i, line_end) :
+                block = not before.strip() or before.rstrip().endswith(":")
+                close = _closer(text, i, line_end, strict=block)
+                if close is None and not block:
+                    i += 1  # an unmatched mark inside prose is an apostrophe
+                    continue
+                end = line_end if close is None else close + 1
+                regions.append((i, end, block))
+                i = end
+            else:
+                i += 1
+    return regions
+
+
+def _opens(text: str, i: int, line_end: int) -> bool:
+    prev = text[i - 1] if i else "\n"
+    return (prev.isspace() or prev in "([:—–-") and i + 1 < line_end and not text[i + 1].isspace()
+
+
+def _closer(text: str, opener: int, line_end: int, strict: bool) -> int | None:
+    """Index of the mark closing the quote opened at `opener`; a closing ’ is also an apostrophe."""
+    family = _DOUBLE if text[opener] in _DOUBLE else _SINGLE
+    for j in range(opener + 1, line_end):
+        if text[j] not in family or text[j] in "‘“" or text[j - 1].isspace():
+            continue
+        prev, nxt = text[j - 1], text[j + 1] if j + 1 < line_end else ""
+        if nxt.isalnum():
+            continue  # don't, performer’s
+        if not strict or prev in ".,!?;:…" or not nxt or not nxt.isspace():
+            return j
+        if prev not in "sS":
+            return j  # in a long quote, s’ before a space is more likely a plural possessive (GPs’ voices)
+    return None
+
+
+def _mask(text: str, regions: list[tuple[int, int, bool]]) -> str:
+    """The text with quoted material blanked, so quoted words never look like speakers or cues."""
+    chars = list(text)
+    for start, end, _ in regions:
+        chars[start:end] = _MASK * (end - start)
+    return "".join(chars)
+
+
+# --- people and documents named outside quotes -------------------------------------------------
+
+def _people(text: str, masked: str) -> list[_Mention]:
+    """Person mentions in order, each resolved to the full name and role first introduced."""
+    found: list[tuple[int, int]] = []
+    for match in _TITLED.finditer(masked):
+        found.append(match.span())
+    for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE):
+        for match in pattern.finditer(masked):
+            words = match.group(1).split()
+            if not any(w in _STOP_CAPS or w.lower() in _ORG_WORDS or w.lower() in _ROLE_SET
+                       or re.fullmatch(_TITLES, w) for w in words):
+                found.append(match.span(1))
+    spans = sorted(set(found), key=lambda span: (span[0], -span[1]))
+    kept = [span for span in spans if not any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in spans)]
+    registry: dict[str, tuple[str, str | None]] = {}  # surname -> (full name, role)
+    mentions = []
+    for start, end in kept:
+        name = re.sub(r"[’']s$", "", text[start:end])
+        end = start + len(name)
+        role, tail = _role_before(masked, start), end
+        if role is None:
+            role, tail = _appositive(masked, end)
+        words = [w for w in name.split() if not re.fullmatch(rf"(?:{_TITLES})\.?", w)]
+        known = registry.get(words[-1])
+        if len(words) >= 2 or known is None:
+            if known is None or len(known[0].split()) < len(name.split()):
+                registry[words[-1]] = (name, role or (known[1] if known else None))
+        else:
+            name, role = known[0], role or known[1]
+        if role and registry[words[-1]][1] is None:
+            registry[words[-1]] = (registry[words[-1]][0], role)
+        mentions.append(_Mention(name, role, PERSON, start, end, tail))
+    return mentions
+
+
+def _role_before(masked: str, start: int) -> str | None:
+    """A role written just before a name: "BMA chair", "NHS England chief executive"."""
+    tokens = _tokens(masked, max(0, start - 120), start)
+    run: list[re.Match] = []
+    for token in reversed(tokens):
+        word = token.group()
+        if word.lower() in _ROLE_SET or (_is_nameish(word) and run) or (word in ("of", "and") and run):
+            run.insert(0, token)
+        else:
+            break
+    while run and (run[0].group() in ("of", "and") or run[0].group().lower() not in _ROLE_SET and not run[1:]):
+        run.pop(0)
+    if not run or run[-1].group().lower() not in _ROLE_SET:
+        set_off = _ROLE_SET_OFF.search(masked, max(0, start - 120), start)  # "NHS England's director of X, Dr Y"
+        return set_off.group(1) if set_off else None
+    return masked[run[0].start() : run[-1].end()]
+
+
+def _appositive(masked: str, end: int) -> tuple[str | None, int]:
+    """A role set off after a name ("Simon Stevens, chief executive of NHS England,") and where it ends."""
+    after = re.match(r",\s+", masked[end:])
+    if not after:
+        return None, end
+    start = end + after.end()
+    comma = re.match(r"[^,.;:░]{1,140},", masked[start:])
+    if comma and not _SPEECH_VERB.search(comma.group()):
+        stop = start + comma.end() - 1
+    else:
+        stop = start
+        for token in _tokens(masked, start, min(len(masked), start + 140)):
+            word = token.group()
+            if word[0].islower() and word not in _FUNCTION and word.lower() not in _ROLE_SET:
+                break
+            if not word[0].isalnum():
+                break
+            stop = token.end()
+    role = re.sub(r"^(?:an?|the)\s+", "", masked[start:stop].strip())
+    if not any(w.lower() in _ROLE_SET for w in role.split()):
+        return None, end
+    tail = stop + 1 if masked[stop : stop + 1] == "," else stop
+    return role, tail
+
+
+def _documents(text: str, masked: str) -> list[_Mention]:
+    """Document mentions: "the letter from London Councils" becomes "London Councils' letter"."""
+    mentions: list[_Mention] = []
+    for match in _DOC_MENTION.finditer(masked):
+        noun, source = match.group(2).lower(), match.group(3)
+        earlier = [d for d in mentions if d.head == noun]
+        if source:
+            source = source.strip()
+            name = f"{source}' {noun}" if source.endswith("s") else f"{source}'s {noun}"
+        elif not match.group(1).strip() and earlier:
+            name = earlier[-1].name  # "the overview" is the overview named before
+        else:
+            name = (text[match.start(1) : match.end(1)] + noun).strip()
+        mentions.append(_Mention(name, None, DOCUMENT, match.start(), match.end(), match.end(), head=noun))
+    return mentions
+
+
+def _tokens(text: str, start: int, end: int) -> list[re.Match]:
+    return list(_TOKEN.finditer(text, start, end))
+
+
+def _is_nameish(word: str) -> bool:
+    return word[:1].isupper() and word not in _STOP_CAPS and not re.fullmatch(rf"(?:{_TITLES})\.?", word)
+
+
+# --- speech cues ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Page:
+    """A text, the same text with quotations blanked, and the people and documents it names."""
+
+    text: str
+    masked: str
+    people: list[_Mention]
+    docs: list[_Mention]
+
+
+@dataclass(frozen=True)
+class _Speaker:
+    name: str
+    role: str | None
+    kind: str
+    start: int
+    end: int
+
+
+def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks: list[tuple[int, int, bool]],
+                       claimed: set[tuple[int, int, bool]]) -> Quote | None:
+    """The quote a speech cue in sentence [s, e) introduces, or None when it has no clear speaker."""
+    masked = page.masked
+    according = _ACCORDING.search(masked, s, e)
+    if according:
+        named = [d for d in page.docs if d.start == according.end()]
+        who = _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end) if named \
+            else _forward_speaker(page, according.end(), e)
+        if who:  # "According to X, ..." or "..., according to X."
+            comma = masked.find(",", who.end, e)
+            if according.start() == s and comma > 0:
+                return _quote(comma + 1, e, who, s, comma)
+            return _quote(s, according.start(), who, according.start(), e)
+    for verb in _SPEECH_VERB.finditer(masked, s, e):
+        left = masked[s : verb.start()].rstrip()
+        passive = _PASSIVE.search(left)
+        after_by = re.match(r"\s+by\s+", masked[verb.end() : e])
+        if passive or after_by:
+            if not (passive and after_by):
+                continue  # "announced by X" as a modifier, or "it was said" with no one saying it
+            who = _forward_speaker(page, verb.end() + after_by.end(), e)
+            if who:
+                return _quote(s, e, who, s, e)
+            continue
+        who = _subject(page, s, e, verb, quotes)
+        if who is None:
+            continue
+        for region in (r for r in blocks if r not in claimed):
+            between = masked[verb.end() : region[0]]
+            opens_after = verb.end() <= region[0] < e and len(between) <= 30 and "." not in between
+            if opens_after and (":" in between or not between.strip()):
+                claimed.add(region)
+                return _quote(region[0], region[1], who, s, region[0])
+            trailing = masked[region[1] : verb.start()]
+            if s <= region[0] and region[1] <= verb.start() and len(trailing) <= 80 and "." not in trailing:
+                claimed.add(region)  # "'...,' he said", "'...,' said Dr Smith"
+                return _quote(region[0], region[1], who, region[1], e)
+        start = _content_start(masked, verb, e)
+        return _quote(start, e, who, s, start) if start < e else None
+    return None
+
+
+def _content_start(masked: str, verb: re.Match, e: int) -> int:
+    """Where reported content begins: past "told Pulse", "reported in July that", "said that"."""
+    lead = re.match(r"\s+((?:[A-Z][\w’'-]*|me|us|him|her|them|in|on|at|last|this|next|week|month|year|today|"
+                    r"yesterday|recently)\s+){0,4}?that\b\s*", masked[verb.end() : e])
+    if lead:
+        return verb.end() + lead.end()
+    hearer = re.match(r"\s+(?:(?:[A-Z][\w’'-]*\s+)+|(?:me|us|him|her|them)\s+)", masked[verb.end() : e])
+    skip = hearer.end() if hearer and verb.group().startswith(("told", "tell")) else 0
+    return verb.end() + skip + len(masked[verb.end() + skip : e]) - len(masked[verb.end() + skip : e].lstrip())
+
+
+def _quote(start: int, end: int, who: _Speaker, cue_start: int, cue_end: int) -> Quote:
+    return Quote(start, end, who.name, who.role, who.start, who.end, who.kind, cue_start, cue_end)
+
+
+def _subject(page: _Page, s: int, e: int, verb: re.Match, quotes: list[Quote]) -> _Speaker | None:
+    """Who performs the speech verb: a pronoun, a named person, a document, an organisation or a group."""
+    masked = page.masked
+    left = masked[s : verb.start()].rstrip()
+    while (stripped := _AUXILIARY.sub("", _ASIDE.sub("", left)).rstrip()) != left:
+        left = stripped
+    p = s + len(left)
+    clause = s + _CONJUNCTION.match(masked[s:p]).end() if _CONJUNCTION.match(masked[s:p]) else s
+    if clause >= p:  # "And explains that: ..." continues the previous speaker
+        return _as_speaker(quotes[-1]) if quotes else None
+    if left.endswith((_MASK, _MASK + ",")):  # "'...,' said Dr Smith": the speaker follows the verb
+        after = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
+        return _forward_speaker(page, after, e)
+    pronoun = re.search(r"\b(he|she|it|they)$", left, re.IGNORECASE)
+    if pronoun:
+        return _resolve_pronoun(page, pronoun.group(1).lower(), s + pronoun.start(), quotes)
+    for person in reversed(page.people):
+        if p in (person.tail, person.end) or masked[person.end : p] == ",":
+            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
+    document = _document_subject(page, clause, p)
+    if document:
+        return document
+    spokesperson = re.fullmatch(r"(?i:an?|the|its)\s+(spokes(?:person|man|woman))", masked[clause:p])
+    if spokesperson:  # "A spokesperson added": for the organisation last quoted
+        speaking = [q for q in quotes if q.kind == ORGANISATION]
+        return replace(_as_speaker(speaking[-1]), role=spokesperson.group(1)) if speaking else None
+    if verb.group().endswith("ing"):  # "GP leaders rejected the plans, saying ...": the clause's subject
+        return _forward_speaker(page, _skip_fronted(masked, clause, p), p)
+    return _backward_speaker(page, clause, p)
+
+
+def _resolve_pronoun(page: _Page, pronoun: str, at: int, quotes: list[Quote]) -> _Speaker | None:
+    """he/she: the last person named; it: the last document or organisation; they: the last group or
+    organisation quoted."""
+    if pronoun in ("he", "she"):
+        before = [m for m in page.people if m.end <= at]
+        return _Speaker(before[-1].name, before[-1].role, PERSON, before[-1].start, before[-1].end) if before else None
+    kinds = (DOCUMENT, ORGANISATION) if pronoun == "it" else (GROUP, ORGANISATION)
+    candidates = [_as_speaker(q) for q in quotes if q.kind in kinds and q.speaker_end <= at]
+    if pronoun == "it":
+        candidates += [_Speaker(d.name, None, DOCUMENT, d.start, d.end) for d in page.docs if d.end <= at]
+    return max(candidates, key=lambda c: c.start, default=None)
+
+
+def _as_speaker(quote: Quote) -> _Speaker:
+    return _Speaker(quote.speaker, quote.role, quote.kind, quote.speaker_start, quote.speaker_end)
+
+
+def _document_subject(page: _Page, clause: int, p: int) -> _Speaker | None:
+    """A document as subject: "The letter states", "The document announcing the changes said"."""
+    match = re.match(rf"(?i:the|a|an|this|its|their)\s+(?:░+\s+)?(?:[\w-]+\s+){{0,3}}?({_DOC_NOUNS})\b",
+                     page.masked[clause:p])
+    if not match:
+        return None
+    named = [d for d in page.docs if d.start == clause and d.end <= p]
+    if named and (named[0].head != named[0].name or clause + match.end() == p):
+        return _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end)
+    name = page.text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
+    return _Speaker(name[0].lower() + name[1:], None, DOCUMENT, clause, clause + len(name))
+
+
+def _skip_fronted(masked: str, clause: int, p: int) -> int:
+    """Past a fronted phrase ("At the annual LMCs conference in York, ") to the clause's subject."""
+    fronted = _FRONTED.match(masked[clause:p])
+    return clause + fronted.end() if fronted else clause
+
+
+def _backward_speaker(page: _Page, clause: int, p: int) -> _Speaker | None:
+    """The noun phrase right before the verb: "BMA", "NHS England", "local leaders", "23" (of 29 trusts)."""
+    tokens = _tokens(page.masked, clause, p)
+    run: list[re.Match] = []
+    for i in range(len(tokens) - 1, -1, -1):
+        word = tokens[i].group()
+        head_is_group = bool(run) and run[-1].group().lower() in _GROUP_NOUNS
+        if _is_nameish(word) or word.lower() in _ROLE_SET or (not run and word.lower() in _GROUP_NOUNS):
+            run.insert(0, tokens[i])
+        elif not run and word in _ORG_WORDS and i and _is_nameish(tokens[i - 1].group()):
+            run.insert(0, tokens[i])  # "the Scottish GP committee said"
+        elif head_is_group and word.islower() and word not in _FUNCTION and len(run) < 3:
+            run.insert(0, tokens[i])  # "local leaders", "some trusts"
+        elif word in ("of", "and") and run and i and _is_nameish(tokens[i - 1].group()):
+            run.insert(0, tokens[i])
+        elif not run and word.isdigit():
+            share = re.match(r"Of\s+(?:the\s+)?((?:\d+\s+)?[\w-]+)", page.masked[clause:p])
+            return _Speaker(f"{word} of {share.group(1)}", None, GROUP, tokens[i].start(), tokens[i].end()) \
+                if share else None
+        else:
+            if run and word in ("for", "at", "of") and i and tokens[i - 1].group().lower() in _ROLE_SET:
+                who = _interpret(page, run)  # "a spokesperson for NHS England"
+                return replace(who, role=tokens[i - 1].group()) if who and who.kind == ORGANISATION else who
+            if run and word.lower() in _PREPOSITIONS:  # "Councils throughout London have written"
+                return _forward_speaker(page, _skip_fronted(page.masked, clause, p), p)
+            break
+    return _interpret(page, run)
+
+
+def _forward_speaker(page: _Page, start: int, end: int) -> _Speaker | None:
+    """The noun phrase that starts at `start`: a clause's subject or the agent after "by"."""
+    masked = page.masked
+    run: list[re.Match] = []
+    tokens = _tokens(masked, start, end)
+    if tokens and tokens[0].group().lower() == "the":
+        tokens = tokens[1:]
+    lead = re.match(r"[^,.;:░]*", masked[start:end]).end() + start
+    for person in page.people:
+        if start <= person.start < lead and all(_is_nameish(t.group()) or t.group().lower() in _ROLE_SET
+                                                 for t in _tokens(masked, start, person.start)):
+            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
+    for i, token in enumerate(tokens):
+        word = token.group()
+        if word.lower() in _GROUP_NOUNS or (run and word in _ORG_WORDS):  # "the Scottish GP committee"
+            run.append(token)
+            break
+        if _is_nameish(word) or word.lower() in _ROLE_SET:
+            run.append(token)
+        elif (word.islower() or i == 0) and word not in _FUNCTION and i + 1 < len(tokens) and len(run) < 3 \
+                and tokens[i + 1].group().lower() in _GROUP_NOUNS:  # "local leaders"; "Local" opening a sentence
+            run.append(token)
+        else:
+            break
+    return _interpret(page, run)
+
+
+def _interpret(page: _Page, run: list[re.Match]) -> _Speaker | None:
+    """Decide what a noun phrase names: a group, a person known by surname, a person, or an organisation."""
+    if not run:
+        return None
+    text = page.text
+    words = [t.group() for t in run]
+    start, end = run[0].start(), run[-1].end()
+    if words[-1].lower() in _GROUP_NOUNS:
+        return _Speaker(text[start:end], None, GROUP, start, end)
+    if words[-1] in _ORG_WORDS and len(words) > 1 and all(_is_nameish(w) for w in words[:-1]):
+        return _Speaker(text[start:end], None, ORGANISATION, start, end)
+    trailing_roles = next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
+    first_role = len(words) - trailing_roles
+    if 0 < first_role < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
+        org = _interpret(page, run[:first_role])
+        if org and org.kind == ORGANISATION:
+            return replace(org, role=text[run[first_role].start() : end])
+    if not all(_is_nameish(w) for w in (words[0], words[-1])) \
+            or not all(_is_nameish(w) or w in ("of", "and", "&") for w in words):
+        return None  # "Department of Health and Social Care" is a name; "plans for change" is not
+    known = [m for m in page.people if m.name.split()[-1] == words[-1] and m.start < start]
+    if known:
+        return _Speaker(known[-1].name, known[-1].role, PERSON, start, end)
+    if 2 <= len(words) <= 3 and all(re.fullmatch(_NAME, w) and w.lower() not in _ORG_WORDS for w in words):
+        return _Speaker(text[start:end], None, PERSON, start, end)
+    return _Speaker(text[start:end], None, ORGANISATION, start, end)
+
+
+def _continue_quotes(quotes: list[Quote], sentences: list[tuple[int, int]],
+                     regions: list[tuple[int, int, bool]]) -> list[Quote]:
+    """A sentence that opens with a quote mark and names no one continues the quote just before it,
+    in the same paragraph or a new one."""
+    starts = {s: i for i, (s, _) in enumerate(sentences)}
+    for start, end, _ in sorted(regions):
+        i = starts.get(start)
+        if not i:
+            continue
+        previous_end = sentences[i - 1][1]
+        for k in range(len(quotes) - 1, -1, -1):
+            if previous_end - 2 <= quotes[k].attributed_span[1] <= start:
+                quotes[k] = replace(quotes[k], end=max(quotes[k].end, end))
+                break
+    return quotes
