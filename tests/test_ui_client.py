@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -193,3 +198,40 @@ def test_full_queue_is_refused_with_a_clear_message(ui_engine):
         answered, refused = flood_queue(url, requests=6)
     assert answered >= 1
     assert refused and all("queue is full" in message.lower() for message in refused), refused
+
+
+@pytest.mark.parametrize("option", [["--max-queue", "0"], ["--port", "70000"], ["--max-upload-mb", "0"],
+                                    ["--concurrency", "-1"]])
+def test_serve_refuses_bad_options_before_loading_anything(option):
+    done = subprocess.run([sys.executable, "-m", "ui", *option], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "must be" in done.stderr
+
+
+@pytest.mark.slow
+def test_serve_command_serves_a_private_copy_of_the_shipped_index(default_engine, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "QA_CACHE_DIR": str(Path(default_engine.index_dir).parent), "TMPDIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "ui", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(1)
+        assert client(url).predict(GM_QUESTION, "both", [], api_name="/ask")["citations"]
+        assert len(list(tmp_path.glob("qa-serve-*"))) == 1  # uploads would go to this copy, not the cache
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert server.returncode == 0, output
+    assert not list(tmp_path.glob("qa-serve-*"))  # removed on a plain kill
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

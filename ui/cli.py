@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
+import signal
 import sys
+import tempfile
+from pathlib import Path
 
 from ui import ServeConfig
 
@@ -41,17 +46,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"qa serve: warning: listening on {config.host}; anyone who can reach it can ask questions and "
               "add documents (there is no login)", file=sys.stderr)
     try:
-        from qa import Engine
-
-        engine = Engine.load(args.index) if args.index else Engine.default()
+        engine = _open_engine(args.index)
     except IndexCorruptError as error:
         print(f"qa serve: index error: {error}", file=sys.stderr)
         return EXIT_BAD_INDEX
     except QAError as error:
         print(f"qa serve: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # A plain `kill` should also stop cleanly (closing the server and removing any private index copy).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))
     try:
         launch(engine, config, block=True)
     except KeyboardInterrupt:
         pass
     return EXIT_OK
+
+
+def _open_engine(index_dir: str | None):
+    """The engine to serve. Pages added in the browser are saved into --index DIR; without it they go to a
+    private copy of the shipped corpus's index that lasts as long as the server, so the shared cache that
+    `qa ask` reads is never changed by an upload."""
+    from qa import Engine
+
+    if index_dir:
+        return Engine.load(index_dir)
+    shipped = Engine.default()
+    copy = Path(tempfile.mkdtemp(prefix="qa-serve-")) / "index"
+    atexit.register(shutil.rmtree, copy.parent, ignore_errors=True)
+    shutil.copytree(shipped.index_dir, copy)
+    print("qa serve: serving the shipped corpus; pages added in the browser last until the server stops "
+          "(serve an index folder with --index DIR to keep them)", file=sys.stderr)
+    return Engine.load(copy, embedder=shipped.embedder)
