@@ -47,10 +47,12 @@ element.addEventListener('keydown', (event) => {
 """
 # The article view brings its highlighted passage into sight whenever the server sends a new article:
 # inside the panel's own scroll box, just under the sticky title; then the panel's top onto the page.
+# Its tab may still be hidden when the value arrives, so it waits (briefly) until the panel has a size.
 SCROLL_TO_FOCUS = f"""
-watch('value', () => {{
+const reveal = (tries) => {{
   const focus = element.querySelector('#{render.FOCUS_ID}');
   if (!focus) return;
+  if (!element.offsetParent) {{ if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }}
   let box = element.parentElement;
   while (box && box !== document.body && getComputedStyle(box).overflowY !== 'auto') box = box.parentElement;
   if (!box || box === document.body) box = element;
@@ -58,9 +60,11 @@ watch('value', () => {{
   const room = (title ? title.offsetHeight : 0) + 24;
   box.scrollTop += focus.getBoundingClientRect().top - box.getBoundingClientRect().top - room;
   const top = box.getBoundingClientRect().top;
-  if (top < 0 || top > window.innerHeight - 240) window.scrollBy({{top: top - 12}});
-}});
+  if (top < 0 || top > window.innerHeight - 240) window.scrollBy({{top: top - 60}});
+}};
+watch('value', () => reveal(40));
 """
+
 
 def theme() -> gr.themes.Base:
     """Gradio's default look with system fonts, so the page fetches nothing from font servers."""
@@ -91,12 +95,13 @@ class Handlers:
         return answer.to_dict(), session.to_dict(), [*turns, answer]
 
     def show_latest(self, turns: list[Answer], question: str | None = None) -> tuple:
-        """Conversation, the latest answer's sources, an emptied article view, the question box (emptied
-        once its question is answered) and the example questions (shown only before the first one)."""
+        """Conversation, the latest answer's sources (their tab shown), an emptied article view, the question
+        box (emptied once its question is answered) and the examples (shown only before the first question)."""
         latest = len(turns) - 1 if turns else None
         answered = bool(turns) and (question or "").strip() == turns[-1].question
         return (render.conversation_html(turns), render.sources_html(latest, turns[-1] if turns else None),
-                ARTICLE_HINT, "" if answered else gr.update(), gr.update(visible=not turns))
+                ARTICLE_HINT, "" if answered else gr.update(), gr.update(visible=not turns),
+                gr.Tabs(selected="sources"))
 
     def example(self, index: int) -> str:
         return EXAMPLES[index] if isinstance(index, int) and 0 <= index < len(EXAMPLES) else ""
@@ -105,25 +110,24 @@ class Handlers:
         """Forget this session's conversation (the next question starts a new one)."""
         return None, []
 
-    def open_source(self, turns: list[Answer], event: gr.EventData) -> Any:
-        """The whole article or comment thread behind a clicked citation or nearest passage."""
+    def open_source(self, turns: list[Answer], event: gr.EventData) -> tuple[Any, Any]:
+        """The whole article or comment thread behind a clicked citation or nearest passage, and its tab."""
         parsed = render.parse_ref(_event_value(event, "ref"))
-        if parsed is None or parsed[0] >= len(turns):
-            return gr.update()
-        turn, what, number = parsed
-        answer = turns[turn]
+        answer = turns[parsed[0]] if parsed and parsed[0] < len(turns) else None
+        if answer is None:
+            return gr.update(), gr.update()
+        _, what, number = parsed
         if what == "c":
-            citation = next((c for c in answer.citations if c.n == number), None)
-            if citation is None:
-                return gr.update()
-            return render.document_html(self.engine.document(citation.doc_id), comment=citation.comment,
-                                        start=citation.start, end=citation.end,
-                                        sentence_start=citation.sentence_start, sentence_end=citation.sentence_end)
-        hit = next((h for h in answer.nearest if h.rank == number), None)
-        if hit is None:
-            return gr.update()
-        return render.document_html(self.engine.document(hit.doc_id), comment=hit.comment,
-                                    start=hit.start, end=hit.end)
+            source = next((c for c in answer.citations if c.n == number), None)
+            sentence = (source.sentence_start, source.sentence_end) if source else (None, None)
+        else:
+            source = next((h for h in answer.nearest if h.rank == number), None)
+            sentence = (None, None)
+        if source is None:
+            return gr.update(), gr.update()
+        view = render.document_html(self.engine.document(source.doc_id), comment=source.comment, start=source.start,
+                                    end=source.end, sentence_start=sentence[0], sentence_end=sentence[1])
+        return view, gr.Tabs(selected="article")
 
     # -- who commissions what -----------------------------------------------------------------
 
@@ -240,12 +244,13 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
                         kind = gr.Radio(KIND_CHOICES, value="both", label="Search in", elem_id="qa-kind")
                         doc_ids = gr.Dropdown(h.document_choices(), value=[], multiselect=True, allow_custom_value=True,
                                               label="Only these articles (none chosen: all)", elem_id="qa-docs")
-                with gr.Column(scale=2, min_width=300):
-                    sources = gr.HTML(render.sources_html(None, None), js_on_load=OPEN_ON_CLICK,
-                                      elem_id="qa-sources", elem_classes=["qa-panel"])
-                    article = gr.HTML(ARTICLE_HINT,
-                                      js_on_load=SCROLL_TO_FOCUS, elem_id="qa-article",
-                                      elem_classes=["qa-panel"], max_height=520)
+                with gr.Column(scale=2, min_width=300), gr.Tabs(selected="sources", elem_id="qa-side") as side:
+                    with gr.Tab("Sources", id="sources"):
+                        sources = gr.HTML(render.sources_html(None, None), js_on_load=OPEN_ON_CLICK,
+                                          elem_id="qa-sources", elem_classes=["qa-panel"], max_height=640)
+                    with gr.Tab("Article", id="article"):
+                        article = gr.HTML(ARTICLE_HINT, js_on_load=SCROLL_TO_FOCUS, elem_id="qa-article",
+                                          elem_classes=["qa-panel"], max_height=640)
         with gr.Tab("Who commissions what", id="who"):
             with gr.Row():
                 body = gr.Dropdown(h.fact_choices("body"), value=None, label="Body", allow_custom_value=True)
@@ -271,7 +276,7 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
         def answer_then_show(event, api_name: str | None):
             return (event.then(h.ask, [question, kind, doc_ids, chat_state, turns], [answer_json, chat_state, turns],
                                api_name=api_name, api_visibility="public" if api_name else "private")
-                    .then(h.show_latest, [turns, question], [conversation, sources, article, question, examples],
+                    .then(h.show_latest, [turns, question], [conversation, sources, article, question, examples, side],
                           api_visibility="private"))
 
         pending = dict(fn=h.pending, inputs=[question, turns], outputs=[conversation], api_visibility="private")
@@ -280,9 +285,9 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
         answer_then_show(examples.click(h.example, [examples], [question], api_visibility="private")
                          .then(**pending), None)
         new_button.click(h.reset, None, [chat_state, turns], api_name="reset").then(
-            h.show_latest, [turns], [conversation, sources, article, question, examples], api_visibility="private")
+            h.show_latest, [turns], [conversation, sources, article, question, examples, side], api_visibility="private")
         for panel in (conversation, sources):
-            panel.click(h.open_source, [turns], [article], api_visibility="private")
+            panel.click(h.open_source, [turns], [article, side], api_visibility="private")
 
         filters = [body, place, covers]
         for dropdown in filters:

@@ -134,7 +134,7 @@ def _citation_card(turn: int, c: Citation) -> str:
 
 def _hit_card(turn: int, hit: Hit) -> str:
     passage = passage_excerpt(hit.text, 0, 0)
-    return _card(nearest_ref(turn, hit.rank), f"~{hit.rank}", hit.kind, hit.title,
+    return _card(nearest_ref(turn, hit.rank), str(hit.rank), hit.kind, hit.title,
                  source_byline(hit.kind, hit.author), passage)
 
 
@@ -202,7 +202,8 @@ def document_html(document: Document, *, comment: int | None = None, start: int 
         who = esc(c.author) if c.author else "Anonymous"
         items.append(f'<li class="qa-comment{focus}"><div class="qa-by">{who}</div>'
                      f'<div class="qa-doc-text">{text}</div></li>')
-    return f'<div class="qa-doc">{head}<h4>Reader comments</h4><ol class="qa-thread">{"".join(items)}</ol></div>'
+    return (f'<div class="qa-doc qa-doc-comment">{head}<h4>Reader comments</h4>'
+            f'<ol class="qa-thread">{"".join(items)}</ol></div>')
 
 
 def _thread_note(document: Document) -> str:
