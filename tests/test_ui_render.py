@@ -233,3 +233,11 @@ def test_fact_picture_links_bodies_to_services_coloured_by_status():
     assert "No fact in this selection" in render.facts_picture_html(facts[3:])
     table = render.facts_table_html(facts)
     assert table.count('data-open="f:') == 4
+
+
+def test_upload_summary_lists_a_few_titles_and_counts_the_rest():
+    added = [{"title": f"Article {i}", "comments": i} for i in range(13)]
+    summary = render.added_html(added)
+    assert "Added 13 articles" in summary and "Article 9 (9 comments)" in summary
+    assert "Article 10" not in summary and "and 3 more" in summary
+    assert "Added 1 article;" in render.added_html(added[:1])

@@ -187,9 +187,9 @@ class Handlers:
         wrong = [Path(p).name for p in paths if Path(p).suffix.lower() not in UPLOAD_TYPES]
         if wrong:
             raise gr.Error(f"Cannot add {', '.join(wrong)}: only {' and '.join(UPLOAD_TYPES)} files are allowed.")
-        progress(0, desc="Reading and indexing")
+        progress(0, desc="Reading, then embedding the new passages")
         with _user_errors():
-            added = self.engine.add(paths, progress=True)
+            added = self.engine.add(paths, progress=True)  # its tqdm bar is what gr.Progress tracks
         return [{"id": d.id, "title": d.title, "comments": len(d.comments)} for d in added]
 
     def after_add(self, added: list[dict]) -> tuple:
@@ -294,8 +294,9 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
             dropdown.change(h.show_facts, filters, [facts_shown, picture, facts_table], api_visibility="private")
         facts_table.click(h.open_fact, [facts_shown], [fact_source], api_visibility="private")
 
-        add_button.click(lambda: '<p class="qa-muted">Reading and indexing…</p>', None, [add_status], api_visibility="private").then(
-            h.add, [files], [added_json], api_name="add").success(
+        add_button.click(lambda: '<p class="qa-muted">Reading and indexing…</p>', None, [add_status],
+                         api_visibility="private").then(
+            h.add, [files], [added_json], api_name="add", show_progress_on=[add_status]).success(
             h.after_add, [added_json], [add_status, corpus, doc_ids, files, body, place, covers],
             api_visibility="private")
         # Another session may have added articles since the app was built: refresh what lists them.

@@ -241,9 +241,11 @@ def corpus_html(documents: Iterable[Document]) -> str:
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def added_html(added: Sequence[dict]) -> str:
-    """What an upload added: each new article's title and stored comment count."""
-    items = "".join(f"<li>{esc(a['title'])} ({int(a['comments'])} comments)</li>" for a in added)
+def added_html(added: Sequence[dict], listed: int = 10) -> str:
+    """What an upload added: the first `listed` new articles' titles and stored comment counts."""
+    items = "".join(f"<li>{esc(a['title'])} ({int(a['comments'])} comments)</li>" for a in added[:listed])
+    if len(added) > listed:
+        items += f"<li>… and {len(added) - listed} more (all in the table below)</li>"
     return (f'<div class="qa-added" role="status"><strong>Added {len(added)} article{"s" if len(added) != 1 else ""};'
             f" searchable now.</strong><ul>{items}</ul></div>")
 
