@@ -111,6 +111,11 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_all(self, texts: Sequence[str]) -> np.ndarray:
+        """Plain sentence-transformers over whole texts, truncating at its limit: the benchmarks' baseline."""
+        return self._sentence_transformer().encode(list(texts), batch_size=self._batch_size,
+                                                   normalize_embeddings=True, convert_to_numpy=True)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []

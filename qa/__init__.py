@@ -12,7 +12,8 @@ from qa.errors import (IndexCorruptError, IndexMismatchError, IngestError, Input
                        QAError)
 
 _LAZY = {
-    "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine",
+    "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine", "DEFAULT_CORPUS": "qa.engine",
+    "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer",
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",

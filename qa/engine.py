@@ -23,7 +23,7 @@ from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
 from qa.speakers import Quote, find_quotes, speaker_of
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, Passage
 from qa.who_answers import FACT_BONUS, matching_facts
 
 MAX_QUESTION_CHARS = 1000
@@ -129,6 +129,10 @@ class Engine:
             return self._index.documents[doc_id]
         except KeyError:
             raise InputError(f"no document with id {doc_id!r} in this index") from None
+
+    def passages(self) -> list[Passage]:
+        """Every indexed passage, in index order, with its provenance and offsets."""
+        return list(self._index.passages)
 
     def info(self) -> dict:
         """What the index holds and how it was built."""
