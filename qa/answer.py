@@ -170,22 +170,36 @@ def _same_text(a: str, b: str) -> bool:
     return re.sub(r"\W+", "", a.lower()) == re.sub(r"\W+", "", b.lower())
 
 
+FALLBACK_NOTES = {
+    COMMENT: "No reader's comment answers this; the reporting says:",
+    ARTICLE: "The reporting does not answer this; readers' comments say:",
+}
+
+
 def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: Sequence[Hit],
-            config: AnswerConfig, speaker_of: SpeakerLookup | None = None) -> Answer:
-    """An Answer from chosen sentences, or an abstention that still lists the nearest passages."""
+            config: AnswerConfig, speaker_of: SpeakerLookup | None = None, wanted: str | None = None) -> Answer:
+    """An Answer from chosen sentences, or an abstention that still lists the nearest passages.
+
+    `wanted` is the side the question asked for ("article" or "comment"); when the answer had to come
+    from the other side, it opens by saying so.
+    """
     if not chosen or score < config.min_confidence:
         return Answer(question=question, text=NOTHING_FOUND + " The nearest passages are listed as sources.",
                       abstained=True, nearest=tuple(nearest), confidence=score)
     reporting = [c for c in chosen if c.hit.kind == ARTICLE]
     comments = [c for c in chosen if c.hit.kind == COMMENT]
+    # The side that answers leads (readers' views for an opinion question); the two never interleave.
+    ordered = comments + reporting if chosen[0].hit.kind == COMMENT else reporting + comments
     citations: list[Citation] = []
     lines = []
-    for candidate in reporting + comments:  # reporting first, then readers' views, never interleaved
+    for candidate in ordered:
         speaker = speaker_of(candidate.hit.doc_id, candidate.start, candidate.end) \
             if speaker_of and candidate.hit.kind == ARTICLE else None
         citation = _citation(len(citations) + 1, candidate, speaker)
         citations.append(citation)
         lines.append(_sentence_line(candidate, citation, speaker))
+    if wanted in FALLBACK_NOTES and all(c.kind != wanted for c in citations):
+        lines.insert(0, FALLBACK_NOTES[wanted])
     return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations),
                   nearest=tuple(nearest), confidence=score)
 

@@ -163,11 +163,12 @@ class Engine:
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
         retriever = self._retriever
-        prefer = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
+        wanted = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
+        prefer = wanted
         vector = retriever.query_vector(question)
         candidates, facts = self._candidates(question, vector, prefer, kind, doc_ids, mode)
-        unfamiliar, wanted = unfamiliar_share(question, self._corpus_words()), answer_type(question)
-        strength = {side: max((confidence(c, unfamiliar, wanted) for c in candidates if c.hit.kind == side),
+        unfamiliar, answer_kind = unfamiliar_share(question, self._corpus_words()), answer_type(question)
+        strength = {side: max((confidence(c, unfamiliar, answer_kind) for c in candidates if c.hit.kind == side),
                               default=0.0)
                     for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
         if strength[prefer] < self.answer_config.min_confidence:
@@ -178,7 +179,8 @@ class Engine:
         if prefer == ARTICLE:
             chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
         nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
-        answer = compose(question, chosen, max(strength.values()), nearest, self.answer_config, self._speaker)
+        answer = compose(question, chosen, max(strength.values()), nearest, self.answer_config, self._speaker,
+                         wanted=wanted)
         cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
         used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
         return replace(answer, facts=used) if used else answer

@@ -73,21 +73,34 @@ def test_the_preferred_kind_fills_first_even_when_the_other_scores_higher():
     assert [c.hit.kind for c in choose_sentences(candidates, "comment", AnswerConfig())] == ["comment", "article"]
 
 
-def test_compose_puts_reporting_first_and_labels_every_comment_as_a_readers_view():
+def test_compose_leads_with_the_side_that_answers_and_labels_every_comment_as_a_readers_view():
     chosen = [_candidate(READER, "Councils will ruin it.", 1.0),
               _candidate(ANONYMOUS, "Total madness.", 0.95),
               _candidate(ARTICLE_1, "Councils will commission GP services.", 0.9)]
     answer = compose("What do readers think?", chosen, 0.8, [READER], AnswerConfig())
     assert not answer.abstained and answer.confidence == 0.8
     assert answer.text.splitlines() == [
-        "Councils will commission GP services. [1]",
-        "A reader (Vinci Ho) commented under “Councils to commission GP services”: “Councils will ruin it.” [2]",
-        "An anonymous reader commented under “Councils to commission GP services”: “Total madness.” [3]",
+        "A reader (Vinci Ho) commented under “Councils to commission GP services”: “Councils will ruin it.” [1]",
+        "An anonymous reader commented under “Councils to commission GP services”: “Total madness.” [2]",
+        "Councils will commission GP services. [3]",
     ]
     assert [(c.n, c.kind, c.sentence) for c in answer.citations] == [
-        (1, "article", "Councils will commission GP services."), (2, "comment", "Councils will ruin it."),
-        (3, "comment", "Total madness.")]
+        (1, "comment", "Councils will ruin it."), (2, "comment", "Total madness."),
+        (3, "article", "Councils will commission GP services.")]
     assert answer.nearest == (READER,)
+
+
+def test_compose_puts_reporting_first_when_reporting_answers():
+    chosen = [_candidate(ARTICLE_1, "Councils will commission GP services.", 1.0),
+              _candidate(READER, "Councils will ruin it.", 0.9)]
+    answer = compose("Who will commission GP services?", chosen, 0.8, [], AnswerConfig())
+    assert [c.kind for c in answer.citations] == ["article", "comment"]
+
+
+def test_compose_says_when_the_side_asked_for_has_no_answer():
+    chosen = [_candidate(ARTICLE_1, "Councils will commission GP services.", 1.0)]
+    answer = compose("What do readers think?", chosen, 0.8, [], AnswerConfig(), wanted="comment")
+    assert answer.text.splitlines()[0] == "No reader's comment answers this; the reporting says:"
 
 
 def test_compose_drops_a_bullet_from_the_answer_line_but_cites_the_stored_sentence():

@@ -68,15 +68,16 @@ def test_an_opinion_question_quotes_readers_and_labels_them_as_readers(engine):
     for citation in comments:
         who = f"A reader ({citation.author})" if citation.author else "An anonymous reader"
         assert f"{who} commented under “{TITLE}”: “{citation.sentence}” [{citation.n}]" in lines
-    # Reporting, when cited, comes before the readers' views and is not labelled as a comment.
+    # The readers' views lead; reporting, when cited, follows and is not labelled as a comment.
     kinds = [c.kind for c in answer.citations]
-    assert kinds == sorted(kinds)  # "article" < "comment"
+    assert kinds == sorted(kinds, reverse=True)  # "comment" > "article"
 
 
 def test_when_no_reporting_answers_a_readers_comment_may_and_is_labelled(engine):
     answer = engine.ask("Ruin GP services?")
     assert [c.kind for c in answer.citations] == ["comment"]
-    assert answer.text == (f"A reader (Vinci Ho) commented under “{TITLE}”: "
+    assert answer.text == ("The reporting does not answer this; readers' comments say:\n"
+                           f"A reader (Vinci Ho) commented under “{TITLE}”: "
                            "“Councils will ruin GP services in Manchester.” [1]")
 
 
