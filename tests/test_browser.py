@@ -5,6 +5,7 @@ Screenshots of the main states go to artifacts/screenshots/ (at 1280x800 and 390
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,47 @@ def test_phone_width_reads_without_sideways_scrolling(open_page):
     assert in_view(page, "#qa-article #qa-focus mark")
     shot(page, "phone-3-source-opened")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+
+
+@pytest.mark.slow
+def test_a_full_queue_says_busy_and_leaves_no_half_drawn_answer(browser, ui_engine):
+    from gradio_client import Client
+
+    with served(ui_engine, max_queue=1, concurrency=1) as url:
+        stop = threading.Event()
+
+        def keep_busy():  # three sessions asking over and over keep the one queue slot full
+            sessions = [Client(url, verbose=False, analytics_enabled=False) for _ in range(3)]
+            while not stop.is_set():
+                for job in [s.submit("Who commissions GP services?", "both", [], api_name="/ask") for s in sessions]:
+                    try:
+                        job.result(timeout=60)
+                    except Exception:  # noqa: BLE001 - refusals are the point
+                        pass
+
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#qa-question textarea", timeout=30_000)
+        floods = [threading.Thread(target=keep_busy) for _ in range(2)]
+        for flood in floods:
+            flood.start()
+        try:
+            for attempt in range(15):
+                page.fill("#qa-question textarea", f"Who commissions primary care? ({attempt})")
+                page.click("#qa-ask")
+                try:
+                    page.wait_for_selector("text=currently busy", timeout=3_000)
+                    break
+                except sync_api.TimeoutError:
+                    continue
+            else:
+                pytest.fail("the queue never refused a question")
+            shot(page, "desktop-10-busy")
+        finally:
+            stop.set()
+            for flood in floods:
+                flood.join()
+        page.wait_for_function("!document.querySelector('#qa-conversation .qa-pending')", timeout=30_000)
+        assert page.input_value("#qa-question textarea").startswith("Who commissions primary care?")  # kept to retry
+        context.close()

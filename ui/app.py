@@ -33,6 +33,9 @@ EXAMPLES = (
 ARTICLE_HINT = '<p class="qa-muted">Open a source to read the whole article here.</p>'
 KIND_CHOICES = [("Articles and comments", "both"), ("Articles only", "article"), ("Reader comments only", "comment")]
 UPLOAD_TYPES = [".txt", ".jsonl"]
+# Steps that only redraw the page: hidden from the API, and outside the queue so a queue full of questions
+# never leaves the page half-drawn (only the steps that run the model or index can be refused as busy).
+UI_ONLY = {"api_visibility": "private", "queue": False}
 
 # gr.HTML runs this once per panel: a click on anything carrying data-open asks the server to open that source.
 OPEN_ON_CLICK = """
@@ -272,36 +275,40 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
         answer_json = gr.JSON(visible=False)
         added_json = gr.JSON(visible=False)
 
-        # Ask: show the question at once, answer it (the public "ask" endpoint), then draw the result.
-        def answer_then_show(event, api_name: str | None):
-            return (event.then(h.ask, [question, kind, doc_ids, chat_state, turns], [answer_json, chat_state, turns],
-                               api_name=api_name, api_visibility="public" if api_name else "private")
-                    .then(h.show_latest, [turns, question], [conversation, sources, article, question, examples, side],
-                          api_visibility="private"))
+        # Ask: show the question at once, answer it (the public "ask" endpoint), then draw the result. A refused
+        # or failed ask redraws too, so the "Searching…" line never outlives the request.
+        shown = [conversation, sources, article, question, examples, side]
 
-        pending = dict(fn=h.pending, inputs=[question, turns], outputs=[conversation], api_visibility="private")
+        def answer_then_show(event, api_name: str | None):
+            asked = event.then(h.ask, [question, kind, doc_ids, chat_state, turns], [answer_json, chat_state, turns],
+                               api_name=api_name, api_visibility="public" if api_name else "private",
+                               show_progress="minimal", show_progress_on=[conversation])
+            asked.success(h.show_latest, [turns, question], shown, **UI_ONLY)
+            asked.failure(h.show_latest, [turns, question], shown, **UI_ONLY)
+
+        pending = dict(fn=h.pending, inputs=[question, turns], outputs=[conversation], **UI_ONLY)
         answer_then_show(ask_button.click(**pending), "ask")
         answer_then_show(question.submit(**pending), None)
-        answer_then_show(examples.click(h.example, [examples], [question], api_visibility="private")
+        answer_then_show(examples.click(h.example, [examples], [question], **UI_ONLY)
                          .then(**pending), None)
         new_button.click(h.reset, None, [chat_state, turns], api_name="reset").then(
-            h.show_latest, [turns], [conversation, sources, article, question, examples, side], api_visibility="private")
+            h.show_latest, [turns], shown, **UI_ONLY)
         for panel in (conversation, sources):
-            panel.click(h.open_source, [turns], [article, side], api_visibility="private")
+            panel.click(h.open_source, [turns], [article, side], **UI_ONLY)
 
         filters = [body, place, covers]
         for dropdown in filters:
-            dropdown.change(h.show_facts, filters, [facts_shown, picture, facts_table], api_visibility="private")
-        facts_table.click(h.open_fact, [facts_shown], [fact_source], api_visibility="private")
+            dropdown.change(h.show_facts, filters, [facts_shown, picture, facts_table], **UI_ONLY)
+        facts_table.click(h.open_fact, [facts_shown], [fact_source], **UI_ONLY)
 
         add_button.click(lambda: '<p class="qa-muted">Reading and indexing…</p>', None, [add_status],
-                         api_visibility="private").then(
+                         **UI_ONLY).then(
             h.add, [files], [added_json], api_name="add", show_progress_on=[add_status]).success(
             h.after_add, [added_json], [add_status, corpus, doc_ids, files, body, place, covers],
-            api_visibility="private")
+            **UI_ONLY)
         # Another session may have added articles since the app was built: refresh what lists them.
-        demo.load(h.on_load, None, [corpus, doc_ids], api_visibility="private").then(
-            h.show_facts, filters, [facts_shown, picture, facts_table], api_visibility="private")
+        demo.load(h.on_load, None, [corpus, doc_ids], **UI_ONLY).then(
+            h.show_facts, filters, [facts_shown, picture, facts_table], **UI_ONLY)
 
         gr.api(h.search, api_name="search")
         gr.api(h.documents, api_name="documents")
