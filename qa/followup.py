@@ -4,6 +4,7 @@
 own. `resolve` carries the entities (bodies, services, places, amounts, people) and the topic of
 earlier turns into such a question, and leaves self-contained questions alone. Every rule is a
 plain pattern of English over the shared vocabulary (`qa.vocabulary`); none knows the corpus.
+Entities and topic words are read by `qa.entities`, pronouns and their referents by `qa.anaphora`.
 """
 from __future__ import annotations
 
@@ -11,24 +12,21 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from qa import vocabulary
+from qa.anaphora import _anaphors, _Anaphor, _fit, _referent
+from qa.entities import (
+    _AUX, _PRONOUNS, _WH, AMOUNT, BODY, PERSON, PLACE, SERVICE, Entity, _is_content, _stem, _terms, _words,
+    find_entities,
+)
 from qa.errors import InputError
 from qa.intent import OPINION, question_intent
 
-BODY, SERVICE, PLACE, AMOUNT, PERSON = "body", "service", "place", "amount", "person"
+__all__ = [
+    "AMOUNT", "BODY", "CONTEXT_TURNS", "Entity", "MAX_GIST_CHARS", "PERSON", "PLACE", "Resolution", "SERVICE",
+    "Turn", "find_entities", "resolve",
+]
+
 CONTEXT_TURNS = 3  # how far back a follow-up may reach within one topic
 MAX_GIST_CHARS = 240  # the most of the earlier topic added in brackets
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A named thing in a text: its kind (BODY, SERVICE, ...), span, wording and canonical name."""
-
-    kind: str
-    start: int
-    end: int
-    text: str
-    canonical: str
 
 
 @dataclass(frozen=True)
@@ -69,111 +67,6 @@ class Resolution:
     def to_turn(self, answer: str = "") -> Turn:
         """The turn to record, with the lead of the answer that was given to it."""
         return Turn.of(self.question, self.resolved, answer)
-
-
-# --- Words: small closed classes of English; content words are whatever is left. ----------------
-
-_WORD = re.compile(r"[\w£][\w£-]*")
-_WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
-_AUX = {
-    "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "has",
-    "have", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must",
-}
-_PREPOSITIONS = {
-    "about", "of", "for", "to", "with", "on", "in", "by", "from", "after", "before", "over",
-    "under", "into", "at", "across", "within", "between", "against", "than", "like", "through",
-}
-_PRONOUNS = {
-    "i", "you", "we", "they", "them", "their", "theirs", "it", "its", "he", "him", "his", "she",
-    "her", "hers", "this", "that", "these", "those", "me", "us", "our", "my", "your", "one",
-}
-_FUNCTION = _WH | _AUX | _PREPOSITIONS | _PRONOUNS | {
-    "the", "a", "an", "and", "or", "but", "so", "if", "then", "not", "no", "yes", "any", "some",
-    "all", "there", "here", "s", "t", "also", "just", "too", "very", "as", "up", "out", "off",
-    "same", "else", "other", "more", "most", "much", "many", "such", "own", "each", "every",
-}
-# Words that ask something of a topic without naming one: "what happens next?", "is that true?".
-_GENERIC = {
-    "happen", "happens", "happened", "happening", "mean", "means", "meant", "think", "thought",
-    "feel", "felt", "say", "said", "says", "make", "made", "get", "got", "go", "going", "goes",
-    "know", "known", "true", "false", "right", "wrong", "next", "now", "still", "yet", "really",
-    "actually", "exactly", "big", "large", "long", "often", "soon", "thing", "things", "start",
-    "starts", "begin", "begins", "take", "place", "react", "reacted", "view", "views",
-    "exist", "exists", "work", "works", "come", "comes", "idea", "please", "tell",
-    # Pleasantries say nothing about the topic.
-    "ok", "okay", "thanks", "thank", "cheers", "hello", "hi", "bye", "goodbye", "great", "fine",
-    "lovely", "interesting", "sure", "see",
-}
-_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "dame", "lord", "baroness"}
-
-
-def _words(text: str) -> list[re.Match[str]]:
-    return list(_WORD.finditer(text))
-
-
-def _is_content(word: str) -> bool:
-    lower = word.lower()
-    return lower not in _FUNCTION and lower not in _GENERIC and not lower.isdigit()
-
-
-def _stem(word: str) -> str:
-    """A crude singular, enough to match "budgets" with "budget" and "CCGs" with "CCG"."""
-    lower = word.lower()
-    return lower[:-1] if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") else lower
-
-
-# --- Entities: the shared vocabulary, plus people named with capitals ("Dr Jane Smith"). --------
-
-def find_entities(text: str) -> list[Entity]:
-    """Bodies, services, places, amounts and people named in text, in order; longest wins overlaps."""
-    finders = (
-        (BODY, vocabulary.find_bodies), (SERVICE, vocabulary.find_services),
-        (PLACE, vocabulary.find_places), (AMOUNT, vocabulary.find_amounts),
-    )
-    found = [Entity(kind, m.start, m.end, m.text, m.canonical) for kind, find in finders for m in find(text)]
-    kept: list[Entity] = []
-    # "NHS England" is a body, not the place "England" inside it: the longer name wins.
-    for entity in sorted(found, key=lambda e: (-(e.end - e.start), e.start)):
-        if all(entity.end <= k.start or entity.start >= k.end for k in kept):
-            kept.append(entity)
-    kept.extend(_people(text, kept))
-    return sorted(kept, key=lambda e: e.start)
-
-
-def _people(text: str, taken: list[Entity]) -> list[Entity]:
-    """Runs of capitalised words outside known names: a title and a name, or two or three names."""
-    runs: list[list[re.Match[str]]] = [[]]
-    for word in _words(text):
-        run = runs[-1]
-        inside = any(e.start <= word.start() < e.end for e in taken)
-        capitalised = word.group()[:1].isupper() and word.group()[1:].islower()
-        joined = bool(run) and not text[run[-1].end():word.start()].strip(" .")
-        # A capitalised function word ("What", "Did") starts a question, not a name.
-        if capitalised and not inside and (joined or word.group().lower() not in _FUNCTION):
-            if not joined:
-                runs.append([])
-            runs[-1].append(word)
-        elif run:
-            runs.append([])
-    return [person for run in runs if (person := _person(text, run))]
-
-
-def _person(text: str, run: list[re.Match[str]]) -> Entity | None:
-    titled = bool(run) and run[0].group().lower() in _TITLES
-    if len(run) < 2 or (not titled and len(run) > 3):
-        return None
-    name = " ".join(w.group() for w in (run[1:] if titled else run))
-    return Entity(PERSON, run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()], name)
-
-
-def _terms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The canonical entities and the lower-case topic words of text, each in order, deduplicated."""
-    entities = find_entities(text)
-    topic = [
-        w.group().lower() for w in _words(text)
-        if _is_content(w.group()) and not any(e.start <= w.start() < e.end for e in entities)
-    ]
-    return tuple(dict.fromkeys(e.canonical for e in entities)), tuple(dict.fromkeys(topic))
 
 
 # --- The conversation so far. ------------------------------------------------------------------
@@ -346,124 +239,7 @@ def _resolve_fragment(
     return _apply(last.text, edits), "repeated the last question with " + "; ".join(swaps)
 
 
-# --- Anaphora: pronouns and demonstratives that point back at an earlier turn. ----------------
-
-@dataclass(frozen=True)
-class _Anaphor:
-    start: int
-    end: int
-    # "plural", "singular", "thing" (a service or money), "organisation", "person", "noun"
-    # ("that budget") or "event" (a bare "that": the earlier topic as a whole)
-    kind: str
-    possessive: bool = False
-
-
-_PERSONAL = {
-    "they": "plural", "them": "plural", "their": "plural", "theirs": "plural",
-    "it": "singular", "its": "singular", "he": "person", "him": "person", "his": "person",
-    "she": "person", "her": "person",
-}
-_POSSESSIVE = {"their", "theirs", "its", "his"}
-_DEMONSTRATIVES = {"this", "that", "these", "those"}
-# After these words a "that" points back; after a verb it opens a clause ("said that CCGs...").
-_BEFORE_POINTING = _AUX | _PREPOSITIONS | _WH | {"and", "but", "so", "or"}
-# Deictic times: "this year" points at the calendar, not at an earlier turn.
-_TIME_NOUNS = {"year", "month", "week", "day", "time", "morning", "afternoon", "evening", "point"}
-# After "it (is)", these make "it" a dummy subject: "is it true that...", "is it likely".
-_DUMMY_IT_NEXT = {
-    "true", "possible", "likely", "clear", "known", "necessary", "fair", "right", "wrong",
-    "correct", "legal", "worth", "the", "time", "too",
-}
-# Verbs whose object is a service or money, not a body: "who commissions it?", "who pays for it?".
-_SERVICE_VERBS = {
-    "commission", "commissions", "commissioned", "fund", "funds", "funded", "pay", "pays", "paid",
-    "provide", "provides", "provided", "deliver", "delivers", "delivered", "offer", "offers",
-    "spend", "spends", "spent", "cut", "cuts", "hold", "holds", "control", "controls", "share",
-}
-# Verbs whose object is a body: "who chairs it?", "who runs it?".
-_BODY_VERBS = {
-    "chair", "chairs", "chaired", "lead", "leads", "led", "run", "runs", "head", "heads", "oversee",
-    "oversees", "govern", "governs", "join", "joined", "abolish", "abolished", "scrap", "scrapped",
-    "regulate", "regulates", "inspect", "inspects", "replace", "replaced", "sit", "sits",
-}
-# "When will it happen?": "it" is the event under discussion, not a body or a service.
-_EVENT_VERBS = {
-    "happen", "happens", "happened", "start", "starts", "started", "begin", "begins", "come",
-    "comes", "go", "goes", "end", "ends", "apply", "applies", "proceed", "finish", "launch",
-}
-
-
-def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> list[_Anaphor]:
-    """The pronouns and demonstratives in text that point back at an earlier turn, in order."""
-    words = _words(text)
-    earlier_stems = {_stem(w.group()) for earlier in context for w in _words(earlier.text)}
-    found = []
-    for i, word in enumerate(words):
-        lower = word.group().lower()
-        if lower in _PERSONAL:
-            found.append(_personal(text, words, i))
-        elif lower in _DEMONSTRATIVES:
-            found.append(_demonstrative(text, words, i, own, earlier_stems))
-    return [anaphor for anaphor in found if anaphor is not None]
-
-
-def _personal(text: str, words: list[re.Match[str]], i: int) -> _Anaphor | None:
-    word, lower, following = words[i], words[i].group().lower(), _following(words, i)
-    kind = _PERSONAL[lower]
-    if lower == "it" and following in _DUMMY_IT_NEXT:
-        return None
-    if lower == "it" and following in _EVENT_VERBS:
-        kind = "event"
-    elif lower == "it" and _object_of(words, i, _SERVICE_VERBS):
-        kind = "thing"
-    elif lower == "it" and _object_of(words, i, _BODY_VERBS):
-        kind = "organisation"
-    # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
-    after = _next_word(text, words, i)
-    possessive = lower in _POSSESSIVE or (lower == "her" and after is not None and _is_content(after.group()))
-    return _Anaphor(word.start(), word.end(), kind, possessive)
-
-
-def _demonstrative(
-    text: str, words: list[re.Match[str]], i: int, own: list[Entity], earlier_stems: set[str]
-) -> _Anaphor | None:
-    word, lower, after = words[i], words[i].group().lower(), _next_word(text, words, i)
-    before = words[i - 1].group().lower() if i else None
-    if after is not None and after.group().lower() in _TIME_NOUNS | {"who", "which", "that"}:
-        return None  # "this year", "those who..." point elsewhere
-    named = next((e for e in own if after is not None and e.start == after.start()), None)
-    pointing = before is None or before in _BEFORE_POINTING or lower != "that"
-    if named is not None and pointing:  # "that budget", naming what it points at
-        return _Anaphor(word.start(), named.end, "noun")
-    if named is None and after is not None and _stem(after.group()) in earlier_stems:
-        return _Anaphor(word.start(), after.end(), "noun")  # "that timetable", said before
-    if named is None and (after is None or pointing):  # "when will that happen?"
-        return _Anaphor(word.start(), word.end(), "event")
-    return None
-
-
-def _next_word(text: str, words: list[re.Match[str]], i: int) -> re.Match[str] | None:
-    """The word right after words[i], or None when punctuation or the end comes first."""
-    if i + 1 < len(words) and not text[words[i].end():words[i + 1].start()].strip():
-        return words[i + 1]
-    return None
-
-
-def _following(words: list[re.Match[str]], i: int) -> str | None:
-    """The word after words[i], skipping one auxiliary ("it is true", "it will happen")."""
-    rest = [w.group().lower() for w in words[i + 1:i + 3]]
-    if rest and rest[0] in _AUX | {"s"}:
-        rest = rest[1:]
-    return rest[0] if rest else None
-
-
-def _object_of(words: list[re.Match[str]], i: int, verbs: set[str]) -> bool:
-    """Whether words[i] is the object of one of `verbs` ("commission it", "pay for it", "sit on it")."""
-    before = [w.group().lower() for w in words[max(0, i - 2):i]]
-    if before and before[-1] in {"for", "on"}:
-        before = before[:-1]
-    return bool(before) and before[-1] in verbs
-
+# --- Anaphora: each pronoun found by `qa.anaphora` gives way to the earlier wording it stands for. --
 
 def _resolve_anaphors(
     text: str, own: list[Entity], anaphors: list[_Anaphor], context: tuple[_Earlier, ...]
@@ -489,105 +265,6 @@ def _resolve_anaphors(
     elif unresolved:
         notes.append("nothing earlier to resolve it with")
     return resolved, "resolved: " + "; ".join(notes)
-
-
-def _referent(
-    text: str, anaphor: _Anaphor, context: tuple[_Earlier, ...], taken: set[str], size_question: bool
-) -> str | None:
-    """The earlier wording the anaphor stands for, most recent turn first; None when unclear."""
-    if anaphor.kind == "noun":
-        # "that budget": an earlier entity with the same canonical name, or ending in that noun.
-        wording = text[anaphor.start:anaphor.end].split(maxsplit=1)[-1]
-        names, noun = {e.canonical for e in find_entities(wording)}, _stem(wording.split()[-1])
-        for earlier in context:
-            for source, entities in earlier.sources():
-                same = [e for e in entities if e.canonical in names or _stem(e.text.split()[-1]) == noun]
-                if same:
-                    return _phrase(source, entities, same[0], size_question)
-        return None
-    for earlier in context:
-        # Kind and number outrank place: a plural body in the answer beats a plural service asked about.
-        for preference in _preferences(anaphor.kind, size_question):
-            for source, entities in earlier.sources():
-                # "it" after "the Health Secretary's new contract" is the contract, not its owner.
-                fitting = [e for e in entities if e.canonical not in taken and _fits(e, preference)
-                           and (anaphor.kind in ("organisation", "person") or not _is_possessor(source, e))]
-                if fitting:
-                    return _phrase(source, entities, fitting[0], size_question)
-    return None
-
-
-def _preferences(kind: str, size_question: bool) -> list[tuple[str, str | None]]:
-    """Which entities a pronoun prefers, best first, as (entity kind, "plural"/"singular"/None)."""
-    if kind == "person":
-        return [(PERSON, None)]
-    if kind == "organisation":
-        return [(BODY, "singular"), (BODY, None)]
-    if kind == "plural":  # plural names first, bodies (the usual actors) before services
-        return [(BODY, "plural"), (SERVICE, "plural"), (BODY, None)]
-    if kind == "singular" and size_question:  # "how much is it?" asks the sum of a service
-        return [(SERVICE, "singular"), (SERVICE, None), (BODY, "singular")]
-    if kind == "thing":  # "who pays for it?": a service or a sum
-        return [(SERVICE, "singular"), (AMOUNT, None), (SERVICE, None)]
-    if kind == "singular":
-        return [(BODY, "singular"), (SERVICE, "singular"), (AMOUNT, None), (SERVICE, None), (PLACE, None)]
-    return []  # "event": the earlier topic as a whole, added as a gist
-
-
-def _fits(entity: Entity, preference: tuple[str, str | None]) -> bool:
-    kind, number = preference
-    last = entity.text.split()[-1].lower()
-    plural = last.endswith("s") and not last.endswith("ss")
-    return entity.kind == kind and (number is None or (number == "plural") == plural)
-
-
-def _phrase(text: str, entities: tuple[Entity, ...], entity: Entity, skip_amounts: bool = False) -> str:
-    """The entity with the names joined to it and its "the" ("the Greater Manchester board")."""
-    entities = tuple(e for e in entities if e == entity or not (skip_amounts and e.kind == AMOUNT))
-    first = last = entities.index(entity)
-    while first > 0 and _owned_by(text[entities[first - 1].end:entities[first].start]):
-        first -= 1
-    while last + 1 < len(entities) and not text[entities[last].end:entities[last + 1].start].strip():
-        last += 1
-    start = entities[first].start
-    # "that budget" in an earlier question is "the budget" now; "the" stays as it was.
-    before = re.search(r"\b(?:the|this|that|these|those)\s+(?:£\S+\s+)?$", text[:start], re.I)
-    phrase = text[start:entities[last].end]
-    canonical_first = entities[first].canonical.split()[0]
-    if canonical_first.islower() and canonical_first == phrase.split()[0].lower():
-        phrase = phrase[:1].lower() + phrase[1:]  # a common noun capitalised only to start a sentence
-    # The vocabulary says which names take "the" ("the BMA"); else keep the earlier text's article.
-    wants_article = before is not None or entities[first].canonical.lower().startswith("the ")
-    return ("the " if wants_article and not phrase.lower().startswith("the ") else "") + phrase
-
-
-_POSSESSIVE_GAP = re.compile(r"['’]s\s+(?:[a-z-]+\s+){0,2}")
-
-
-def _owned_by(gap: str) -> bool:
-    """Whether the gap between two names joins them: side by side ("London CCGs"), or the first
-    owning the second ("the Health Secretary's new contract") with no preposition between."""
-    if not gap.strip():
-        return True
-    return _POSSESSIVE_GAP.fullmatch(gap) is not None and not set(gap.lower().split()) & _FUNCTION
-
-
-def _is_possessor(text: str, entity: Entity) -> bool:
-    return re.match(r"['’]s\b", text[entity.end:]) is not None
-
-
-def _fit(text: str, anaphor: _Anaphor, phrase: str) -> str:
-    """The phrase in the anaphor's grammatical place: possessive, "of the CCGs", capitalised."""
-    if anaphor.possessive:
-        phrase += "'" if phrase.endswith("s") else "'s"
-    before = text[:anaphor.start].split()
-    first = phrase.split()[0]
-    common = first.islower() or (first.endswith("s") and first[:-1].isupper())  # "practices", "CCGs"
-    if anaphor.kind == "plural" and before and before[-1].lower() == "of" and common and first != "the":
-        phrase = "the " + phrase  # "how many of them" -> "how many of the CCGs"
-    if anaphor.start == 0 or text[anaphor.start].isupper():
-        phrase = phrase[:1].upper() + phrase[1:]
-    return phrase
 
 
 # --- The gist of the earlier topic, in brackets: "When will that happen (CCGs take over X)?" ----

@@ -1,0 +1,130 @@
+"""What a question names: bodies, services, places and amounts from the shared vocabulary
+(`qa.vocabulary`), people named with capitals, and the topic words left over.
+
+The closed classes of English words here (question words, auxiliaries, pronouns, ...) tell topic
+words from the rest. Used by `qa.followup` and `qa.anaphora`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa import vocabulary
+
+BODY, SERVICE, PLACE, AMOUNT, PERSON = "body", "service", "place", "amount", "person"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing in a text: its kind (BODY, SERVICE, ...), span, wording and canonical name."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    canonical: str
+
+
+# --- Words: small closed classes of English; content words are whatever is left. ----------------
+
+_WORD = re.compile(r"[\w£][\w£-]*")
+_WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+_AUX = {
+    "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "has",
+    "have", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must",
+}
+_PREPOSITIONS = {
+    "about", "of", "for", "to", "with", "on", "in", "by", "from", "after", "before", "over",
+    "under", "into", "at", "across", "within", "between", "against", "than", "like", "through",
+}
+_PRONOUNS = {
+    "i", "you", "we", "they", "them", "their", "theirs", "it", "its", "he", "him", "his", "she",
+    "her", "hers", "this", "that", "these", "those", "me", "us", "our", "my", "your", "one",
+}
+_FUNCTION = _WH | _AUX | _PREPOSITIONS | _PRONOUNS | {
+    "the", "a", "an", "and", "or", "but", "so", "if", "then", "not", "no", "yes", "any", "some",
+    "all", "there", "here", "s", "t", "also", "just", "too", "very", "as", "up", "out", "off",
+    "same", "else", "other", "more", "most", "much", "many", "such", "own", "each", "every",
+}
+# Words that ask something of a topic without naming one: "what happens next?", "is that true?".
+_GENERIC = {
+    "happen", "happens", "happened", "happening", "mean", "means", "meant", "think", "thought",
+    "feel", "felt", "say", "said", "says", "make", "made", "get", "got", "go", "going", "goes",
+    "know", "known", "true", "false", "right", "wrong", "next", "now", "still", "yet", "really",
+    "actually", "exactly", "big", "large", "long", "often", "soon", "thing", "things", "start",
+    "starts", "begin", "begins", "take", "place", "react", "reacted", "view", "views",
+    "exist", "exists", "work", "works", "come", "comes", "idea", "please", "tell",
+    # Pleasantries say nothing about the topic.
+    "ok", "okay", "thanks", "thank", "cheers", "hello", "hi", "bye", "goodbye", "great", "fine",
+    "lovely", "interesting", "sure", "see",
+}
+_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "dame", "lord", "baroness"}
+
+
+def _words(text: str) -> list[re.Match[str]]:
+    return list(_WORD.finditer(text))
+
+
+def _is_content(word: str) -> bool:
+    lower = word.lower()
+    return lower not in _FUNCTION and lower not in _GENERIC and not lower.isdigit()
+
+
+def _stem(word: str) -> str:
+    """A crude singular, enough to match "budgets" with "budget" and "CCGs" with "CCG"."""
+    lower = word.lower()
+    return lower[:-1] if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") else lower
+
+
+# --- Entities: the shared vocabulary, plus people named with capitals ("Dr Jane Smith"). --------
+
+def find_entities(text: str) -> list[Entity]:
+    """Bodies, services, places, amounts and people named in text, in order; longest wins overlaps."""
+    finders = (
+        (BODY, vocabulary.find_bodies), (SERVICE, vocabulary.find_services),
+        (PLACE, vocabulary.find_places), (AMOUNT, vocabulary.find_amounts),
+    )
+    found = [Entity(kind, m.start, m.end, m.text, m.canonical) for kind, find in finders for m in find(text)]
+    kept: list[Entity] = []
+    # "NHS England" is a body, not the place "England" inside it: the longer name wins.
+    for entity in sorted(found, key=lambda e: (-(e.end - e.start), e.start)):
+        if all(entity.end <= k.start or entity.start >= k.end for k in kept):
+            kept.append(entity)
+    kept.extend(_people(text, kept))
+    return sorted(kept, key=lambda e: e.start)
+
+
+def _people(text: str, taken: list[Entity]) -> list[Entity]:
+    """Runs of capitalised words outside known names: a title and a name, or two or three names."""
+    runs: list[list[re.Match[str]]] = [[]]
+    for word in _words(text):
+        run = runs[-1]
+        inside = any(e.start <= word.start() < e.end for e in taken)
+        capitalised = word.group()[:1].isupper() and word.group()[1:].islower()
+        joined = bool(run) and not text[run[-1].end():word.start()].strip(" .")
+        # A capitalised function word ("What", "Did") starts a question, not a name.
+        if capitalised and not inside and (joined or word.group().lower() not in _FUNCTION):
+            if not joined:
+                runs.append([])
+            runs[-1].append(word)
+        elif run:
+            runs.append([])
+    return [person for run in runs if (person := _person(text, run))]
+
+
+def _person(text: str, run: list[re.Match[str]]) -> Entity | None:
+    titled = bool(run) and run[0].group().lower() in _TITLES
+    if len(run) < 2 or (not titled and len(run) > 3):
+        return None
+    name = " ".join(w.group() for w in (run[1:] if titled else run))
+    return Entity(PERSON, run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()], name)
+
+
+def _terms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The canonical entities and the lower-case topic words of text, each in order, deduplicated."""
+    entities = find_entities(text)
+    topic = [
+        w.group().lower() for w in _words(text)
+        if _is_content(w.group()) and not any(e.start <= w.start() < e.end for e in entities)
+    ]
+    return tuple(dict.fromkeys(e.canonical for e in entities)), tuple(dict.fromkeys(topic))
