@@ -27,8 +27,8 @@ EXAMPLES = (
     "Who will commission GP services in Greater Manchester?",
     "How many CCGs will take control of commissioning GP services?",
     "What do local authorities want from primary care commissioning?",
-    "What do readers think about CCGs taking over the GP budget?",
-    "Who chairs the council in Guernsey?",
+    "What did readers say about the Greater Manchester devolution deal?",
+    "What do readers say about conflicts of interest?",
 )
 ARTICLE_HINT = '<p class="qa-muted">Open a source to read the whole article here.</p>'
 KIND_CHOICES = [("Articles and comments", "both"), ("Articles only", "article"), ("Reader comments only", "comment")]
