@@ -25,7 +25,8 @@ By Jo Bloggs
 Clinical commissioning groups in Testshire will commission community dermatology services from next April, the local \
 area team announced in a statement sent to every practice in the county this week.
 
-The budget for dermatology will be held jointly by the CCG and the county council, which will also monitor waiting times.
+The budget for dermatology will be held jointly by the CCG and the county council, which will also \
+monitor waiting times.
 
 Readers' comments (3)
 

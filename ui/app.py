@@ -10,9 +10,8 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read by gradio at import time
 
-from pathlib import Path  # noqa: E402
-
 import dataclasses  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, Sequence  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -45,7 +44,10 @@ element.addEventListener('click', (event) => {
 });
 element.addEventListener('keydown', (event) => {
   const opener = event.target.closest('article[data-open]');
-  if (opener && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); trigger('click', {ref: opener.dataset.open}); }
+  if (opener && (event.key === 'Enter' || event.key === ' ')) {
+    event.preventDefault();
+    trigger('click', {ref: opener.dataset.open});
+  }
 });
 """
 # The article view brings its highlighted passage into sight whenever the server sends a new article:
@@ -197,8 +199,9 @@ class Handlers:
 
     def after_add(self, added: list[dict]) -> tuple:
         """What the page shows once files are indexed: what was added, and every list of articles refreshed."""
-        return (render.added_html(added or []), render.corpus_html(self.engine.documents()), gr.update(choices=self.document_choices()),
-                None, *(gr.update(choices=self.fact_choices(f)) for f in ("body", "place", "covers")))
+        return (render.added_html(added or []), render.corpus_html(self.engine.documents()),
+                gr.update(choices=self.document_choices()), None,
+                *(gr.update(choices=self.fact_choices(f)) for f in ("body", "place", "covers")))
 
     def on_load(self) -> tuple[str, Any]:
         return render.corpus_html(self.engine.documents()), gr.update(choices=self.document_choices())

@@ -143,8 +143,9 @@ def _report(report: LoadReport, flooded: tuple[int, list[str]] | None) -> int:
     if flooded is not None:
         answered, refused = flooded
         clear = bool(refused) and all("queue is full" in message.lower() for message in refused)
-        print(f"full queue: {answered} answered, {len(refused)} refused"
-              + (f" with {refused[0]!r}" if refused else "") + ("" if clear else "  <- expected a 'queue is full' refusal"))
+        said = f" with {refused[0]!r}" if refused else ""
+        print(f"full queue: {answered} answered, {len(refused)} refused{said}"
+              + ("" if clear else "  <- expected a 'queue is full' refusal"))
         ok = ok and clear and answered > 0
     return 0 if ok else 1
 

@@ -142,7 +142,8 @@ def _card(ref: str, number: str, kind: str, title: str, byline: str, passage_htm
     kind_class = "qa-card-comment" if kind == COMMENT else "qa-card-article"
     opens = "Open the comment thread" if kind == COMMENT else "Open the article"
     by = f'<span class="qa-by">{esc(byline)}</span>' if byline else ""
-    return (f'<article class="qa-card {kind_class}" data-open="{esc(ref)}" tabindex="0" aria-label="Source {esc(number)}">'
+    return (f'<article class="qa-card {kind_class}" data-open="{esc(ref)}" tabindex="0" '
+            f'aria-label="Source {esc(number)}">'
             f'<header><span class="qa-num">{esc(number)}</span>'
             f'<span class="qa-kind">{esc(kind_label(kind))}</span>{by}</header>'
             f'<div class="qa-title">{esc(title)}</div>'
@@ -321,7 +322,8 @@ def facts_picture_html(facts: Sequence[dict]) -> str:
         parts.append(f'<text x="{left - 8}" y="{y + 4:.0f}" text-anchor="end" font-size="12">{esc(_short(b))}'
                      f"<title>{esc(b)}</title></text>")
     for s, y in y_service.items():
-        parts.append(f'<text x="{right + 8}" y="{y + 4:.0f}" font-size="12">{esc(_short(s))}<title>{esc(s)}</title></text>')
+        parts.append(f'<text x="{right + 8}" y="{y + 4:.0f}" font-size="12">{esc(_short(s))}'
+                     f"<title>{esc(s)}</title></text>")
     parts.append("</svg>")
     legend = "".join(f'<span class="qa-status" style="background:{colour}">{esc(status)}</span> '
                      for status, colour in STATUS_COLOURS.items())
