@@ -102,7 +102,7 @@ def test_ask_read_sources_open_one_and_follow_up(open_page):
     cards = page.locator("#qa-sources article.qa-card")
     assert cards.count() == answer.locator("button.qa-cite").count()
     assert cards.first.locator("mark").inner_text().strip()
-    assert not page.locator("#qa-examples").is_visible()  # examples are for the first visit
+    page.wait_for_selector("#qa-examples", state="hidden", timeout=10_000)  # examples are for the first visit
     shot(page, "desktop-2-answer-with-sources")
 
     last = cards.nth(cards.count() - 1)
@@ -123,7 +123,7 @@ def test_ask_read_sources_open_one_and_follow_up(open_page):
 
     page.click("#qa-new")
     page.wait_for_selector("#qa-conversation .qa-empty", timeout=30_000)
-    assert page.locator("#qa-examples").is_visible()
+    page.wait_for_selector("#qa-examples", state="visible", timeout=10_000)  # drawn in the same update, a frame later
     page.locator("#qa-examples button").first.click()  # an example question asks itself
     page.wait_for_selector("#qa-conversation .qa-answer:not(.qa-pending)", timeout=ANSWER_TIMEOUT)
     assert page.locator("#qa-conversation .qa-turn").count() == 1
