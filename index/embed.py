@@ -28,6 +28,9 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                          progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
@@ -111,6 +114,30 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                          progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of whole texts and of character spans inside each, from one pass of the model.
+
+        A span's vector mean-pools the contextual token vectors inside it ("late chunking"), so the
+        sentences of a window cost nothing beyond the window itself and keep its context.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        model = self._sentence_transformer()
+        outputs = model.encode(list(texts), batch_size=self._batch_size, output_value=None,
+                               normalize_embeddings=True, show_progress_bar=progress)
+        tokenized = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                    max_length=model.max_seq_length)
+        whole = np.stack([o["sentence_embedding"].float().numpy() for o in outputs]).astype(np.float32)
+        pooled = []
+        for output, ids, token_offsets, text_spans in zip(outputs, tokenized["input_ids"],
+                                                          tokenized["offset_mapping"], spans):
+            length = int(output["attention_mask"].sum())  # outputs are padded to their batch's longest
+            if output["input_ids"][:length].tolist() != ids:
+                raise RuntimeError("token offsets do not line up with the model's tokens")  # never silently
+            pooled.append(_pool_spans(output["token_embeddings"][:length].float().numpy(), token_offsets, text_spans))
+        return whole, pooled
+
     def encode_all(self, texts: Sequence[str]) -> np.ndarray:
         """Plain sentence-transformers over whole texts, truncating at its limit: the benchmarks' baseline."""
         return self._sentence_transformer().encode(list(texts), batch_size=self._batch_size,
@@ -123,6 +150,22 @@ class SentenceTransformerEmbedder:
             return [len(ids) for ids in self._numpy.token_ids(texts, special=False)]
         encoded = self._sentence_transformer().tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
+
+
+def _pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
+                spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """L2-normalised mean of the token vectors whose characters lie inside each span."""
+    starts = np.array([a for a, _ in offsets])
+    ends = np.array([b for _, b in offsets])
+    content = ends > starts  # special tokens ([CLS], [SEP]) have empty offsets
+    vectors = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    for row, (start, end) in enumerate(spans):
+        inside = content & (starts >= start) & (ends <= end)
+        if not inside.any():  # a span shorter than one token: the tokens that overlap it
+            inside = content & (starts < end) & (ends > start)
+        vector = tokens[inside].mean(axis=0)
+        vectors[row] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    return vectors
 
 
 def _read_json(path: Path) -> dict:

@@ -263,7 +263,7 @@ def _idf(texts: Iterable[str]) -> dict[str, float]:
 
 
 def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:
-    settings = f"{FORMAT_VERSION}|{INDEX_RECIPE}|{embedder.name}|{config.chunk.to_dict()}|{config.dense_kind}"
+    settings = f"{FORMAT_VERSION}|{INDEX_RECIPE}|{embedder.name}|{config}"
     digest = hashlib.sha256(settings.encode())
     for path in files:
         digest.update(path.name.encode())

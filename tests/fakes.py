@@ -27,5 +27,18 @@ class KeywordEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1.0, norms)
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                          progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Whole texts, and each span embedded on its own (a keyword count has no context to pool)."""
+        whole = self.encode(texts)
+        parts = [self._encode_quietly([text[s:e] for s, e in text_spans]) for text, text_spans in zip(texts, spans)]
+        return whole, parts
+
+    def _encode_quietly(self, texts: Sequence[str]) -> np.ndarray:
+        before = len(self.encoded_texts)
+        vectors = self.encode(texts)
+        del self.encoded_texts[before:]
+        return vectors
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(re.findall(r"\S+", text)) for text in texts]

@@ -122,3 +122,19 @@ def test_adding_with_another_model_is_a_mismatch():
 def test_index_config_says_what_is_allowed():
     with pytest.raises(InputError, match="dense_kind must be one of exact, hnsw, got 'ivf'"):
         IndexConfig(dense_kind="ivf")
+
+
+def test_pooled_sentence_vectors_come_from_the_window_pass():
+    embedder = KeywordEmbedder(["ccgs", "councils", "budget"])
+    document = Document(id="d", title="T", text="CCGs commission. Councils hold the budget. CCGs again.")
+    pooled = build_index([document], embedder, IndexConfig(sentence_vectors="pooled"))
+    separate = build_index([document], KeywordEmbedder(["ccgs", "councils", "budget"]), IndexConfig())
+    assert pooled.sentence_vectors.shape == separate.sentence_vectors.shape
+    # The fake has no context to pool, so each pooled span equals that sentence embedded alone.
+    assert np.allclose(pooled.sentence_vectors, separate.sentence_vectors)
+    assert pooled.meta()["sentence_vectors"] == "pooled"
+
+
+def test_an_unknown_sentence_vector_mode_is_refused():
+    with pytest.raises(InputError, match="sentence_vectors must be one of separate, pooled"):
+        IndexConfig(sentence_vectors="fancy")
