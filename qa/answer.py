@@ -133,7 +133,8 @@ def corpus_words(texts) -> frozenset[str]:
 def unfamiliar_share(question: str, known: frozenset[str]) -> float:
     """Share of the question's names (capitalised words after the first, and numbers) absent from the corpus."""
     words = _WORD.findall(question)
-    names = [w for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or w.isdigit()]
+    # A lone digit ("option 2", "(0)") names nothing; years and sums ("2019", "17") do.
+    names = [w for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or (w.isdigit() and len(w) > 1)]
     if not names:
         return 0.0
     return sum(_bare(w) not in known for w in names) / len(names)
@@ -204,6 +205,9 @@ def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: S
                   nearest=tuple(nearest), confidence=score)
 
 
+_QUOTE_MARKS = ("'", '"', "‘", "’", "“", "”")
+
+
 def _citation(n: int, candidate: Candidate, speaker: Any) -> Citation:
     hit = candidate.hit
     return Citation(
@@ -222,9 +226,9 @@ def _sentence_line(candidate: Candidate, citation: Citation, speaker: Any) -> st
     if speaker is None:
         return f"{sentence} [{citation.n}]"
     if candidate.start <= speaker.cue_start < speaker.cue_end <= candidate.end:
-        if speaker.cue_start - candidate.start > 3:
+        quoted = candidate.text[speaker.cue_end - candidate.start:].lstrip(" :,-–—").strip()
+        if speaker.cue_start - candidate.start > 3 or not quoted.startswith(_QUOTE_MARKS) or len(quoted.split()) < 2:
             return f"{sentence} [{citation.n}]"  # the sentence names its speaker itself ("..., he said")
-        # An opening cue ("She said:", "It adds:") gives way to the full name and role.
-        sentence = candidate.text[speaker.cue_end - candidate.start:].lstrip(" :,-–—").strip()
+        sentence = quoted  # an opening cue ("She said: ‘...’") gives way to the full name and role
     role = f" ({citation.speaker_role})" if citation.speaker_role else ""
     return f"According to {citation.speaker}{role}: {sentence} [{citation.n}]"

@@ -15,9 +15,21 @@ KINDS = ("both", "article", "comment")
 MODES = ("hybrid", "lexical", "dense")
 
 
+LAZY_COMMANDS = {  # name: (help, module with add_arguments); imported only when the command runs
+    "eval": ("run an evaluation set (JSONL or SQuAD)", "eval.cli"),
+    "serve": ("start the web chat", "ui.cli"),
+    "who": ("who commissions what: the cited commissioning map", "qa.who"),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    args = parser.parse_args(argv)
+    if argv and argv[0] in LAZY_COMMANDS:
+        # Their options are parsed by their own module (argparse.REMAINDER would drop leading options).
+        args = argparse.Namespace(run=lambda _: _run_lazy(argv[0], LAZY_COMMANDS[argv[0]][1], argv[1:]))
+    else:
+        args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -63,20 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print JSON")
         sub.set_defaults(run=_run_ask if name == "ask" else _run_search)
 
-    _add_lazy(commands, "eval", "run an evaluation set (JSONL or SQuAD)", "eval.cli", "add_arguments")
-    _add_lazy(commands, "serve", "start the web chat", "ui.cli", "add_arguments")
-    _add_lazy(commands, "who", "who commissions what: the cited commissioning map", "qa.who", "add_arguments")
+    for name, (helptext, _) in LAZY_COMMANDS.items():
+        commands.add_parser(name, help=helptext, add_help=False)  # listed in --help; run by main()
     return parser
 
 
-def _add_lazy(commands, name: str, helptext: str, module: str, function: str) -> None:
-    """A subcommand whose options and code live in `module`, imported only when `name` is run."""
-    sub = commands.add_parser(name, help=helptext, add_help=False)
-    sub.add_argument("rest", nargs=argparse.REMAINDER)
-    sub.set_defaults(run=lambda args: _run_lazy(name, module, function, args.rest))
-
-
-def _run_lazy(name: str, module: str, function: str, rest: list[str]) -> int:
+def _run_lazy(name: str, module: str, rest: list[str]) -> int:
     import importlib
 
     try:
@@ -86,7 +90,7 @@ def _run_lazy(name: str, module: str, function: str, rest: list[str]) -> int:
               f"pip install -e '.[ui,eval]'", file=sys.stderr)
         return EXIT_BAD_INPUT
     parser = argparse.ArgumentParser(prog=f"qa {name}")
-    getattr(loaded, function)(parser)
+    loaded.add_arguments(parser)
     args = parser.parse_args(rest)
     return args.run(args)
 

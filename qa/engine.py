@@ -60,6 +60,7 @@ class Engine:
         self.retrieval_config = retrieval
         self.answer_config = answer
         self.index_dir = Path(index_dir) if index_dir else None
+        self.save_updates = self.index_dir is not None  # whether add() writes the index folder
         self._lock = threading.Lock()  # serialises index updates; reads use whichever index is current
         self._use(index)
 
@@ -79,12 +80,15 @@ class Engine:
         embedder = embedder or SentenceTransformerEmbedder()
         files = sorted(DEFAULT_CORPUS.glob("*.txt"))
         folder = Path(cache_dir or cache_root()) / f"default-{_fingerprint(files, embedder, IndexConfig())}"
+        engine = None
         if (folder / "manifest.json").is_file():
             try:
-                return cls.load(folder, embedder=embedder, **options)
+                engine = cls.load(folder, embedder=embedder, **options)
             except IndexCorruptError:
                 pass  # a damaged cache is rebuilt, never trusted
-        return cls.build(files, folder, embedder=embedder, **options)
+        engine = engine or cls.build(files, folder, embedder=embedder, **options)
+        engine.save_updates = False  # documents added later stay in memory: the cache holds the shipped corpus
+        return engine
 
     @classmethod
     def build(cls, paths: Iterable[str | Path], index_dir: str | Path | None, *, embedder: Embedder | None = None,
@@ -140,11 +144,12 @@ class Engine:
                 "retrieval": vars(self.retrieval_config).copy()}
 
     def add(self, paths: Iterable[str | Path], progress: bool | None = None) -> list[Document]:
-        """Ingest and index more pages or JSONL files without rebuilding; saved if the engine has an index_dir."""
+        """Ingest and index more pages or JSONL files without rebuilding; saved to index_dir when the engine
+        was built or loaded from one (the default corpus's cache is never changed)."""
         documents = load_documents(paths)
         with self._lock:
             updated = add_documents(self._index, documents, self.embedder, progress=progress)
-            if self.index_dir is not None:
+            if self.save_updates:
                 save_index(updated, self.index_dir)
             self._use(updated)
         return documents

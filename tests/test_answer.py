@@ -141,3 +141,17 @@ def test_answers_and_abstentions_are_json_documents():
         assert [c["sentence"] for c in data["citations"]] == [c.sentence for c in answer.citations]
         assert [h["passage_id"] for h in data["nearest"]] == [h.passage_id for h in answer.nearest]
     assert isinstance(Answer("q", "t", True).to_dict()["citations"], list)
+
+
+@pytest.mark.parametrize("text, cue_end", [
+    ("Councils throughout London have written to chiefs demanding powers.", 40),  # reported speech
+    ("GP leaders warned: ’", 18),  # nothing quoted left after the cue
+])
+def test_compose_keeps_a_sentence_whole_unless_a_real_quote_follows_its_cue(text, cue_end):
+    hit = Hit(rank=1, score=1.0, passage_id="p", doc_id="d", title="T", kind="article", author=None,
+              start=0, end=len(text), text=text)
+    quote = Quote(start=0, end=len(text), speaker="Councils", role=None, speaker_start=0, speaker_end=8,
+                  cue_start=0, cue_end=cue_end)
+    answer = compose("q", [Candidate(hit, 0, len(text), text, 1.0, 1.0, 1.0)], 0.9, [], AnswerConfig(),
+                     lambda doc_id, start, end: quote)
+    assert answer.text == f"{text} [1]"

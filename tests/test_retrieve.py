@@ -57,7 +57,7 @@ def test_dense_ranks_passages_by_the_cosine_of_their_best_window():
 
 
 def test_hybrid_convex_fusion_weighs_min_max_normalised_scores():
-    hits = _retriever().search("budget manchester", 3)
+    hits = _retriever(RetrievalConfig(dense_weight=0.5)).search("budget manchester", 3)
     # lexical / 0.8388 and dense / 0.7071 (every other passage scores 0 on both sides), averaged:
     # delta (0.7707 + 1) / 2, gamma (1 + 0.4714) / 2, beta (0.4099 + 0.2887) / 2.
     assert _ids(hits) == ["delta", "gamma", "beta"]
@@ -105,8 +105,8 @@ def test_rrf_gives_no_lexical_rank_to_passages_bm25_did_not_match():
 def test_rrf_and_convex_differ_where_score_margins_matter():
     # Convex keeps the margins: beta's lexical lead over gamma (0.69 vs 0.42) is large, so
     # "gp manchester" ranks beta, alpha, gamma either way, but rrf ties alpha and gamma on ranks (2+3 each).
-    convex = _retriever().search("gp manchester", 3)
-    rrf = _retriever(RetrievalConfig(fusion="rrf")).search("gp manchester", 3)
+    convex = _retriever(RetrievalConfig(dense_weight=0.5)).search("gp manchester", 3)
+    rrf = _retriever(RetrievalConfig(fusion="rrf", dense_weight=0.5)).search("gp manchester", 3)
     assert _ids(convex) == ["beta", "alpha", "gamma"]
     assert convex[1].score > convex[2].score + 0.1
     assert _ids(rrf)[0] == "beta" and rrf[1].score == pytest.approx(rrf[2].score, rel=1e-12)
