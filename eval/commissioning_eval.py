@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.sets import load_records
 from qa.commissioning import CommissioningFact, compatible, extract_from_files
-from qa.errors import InputError
 
 GOLD = Path(__file__).resolve().parent / "data" / "commissioning_gold.jsonl"
 DEFAULT_PAGES = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
@@ -51,19 +51,7 @@ class Report:
 
 def load_gold(path: str | Path = GOLD) -> list[dict]:
     """Read the gold table; every line must be a JSON object with all of GOLD_FIELDS."""
-    gold = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"line {number} of {path} is not valid JSON: {error.msg}") from None
-        missing = [name for name in GOLD_FIELDS if not isinstance(record, dict) or name not in record]
-        if missing:
-            raise InputError(f"line {number} of {path} lacks {', '.join(missing)}; each line needs {GOLD_FIELDS}")
-        gold.append(record)
-    return gold
+    return load_records(path, GOLD_FIELDS)
 
 
 def score(facts: list[CommissioningFact], gold: list[dict]) -> Report:

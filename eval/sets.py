@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from qa.errors import InputError
 from qa.types import Document
@@ -268,3 +268,20 @@ def _locate_answer(context: str, text: str, start: int) -> tuple[int, int] | Non
         if at >= 0 and context[at : at + len(wanted)] == wanted:
             return at + skip, at + skip + len(stripped)
     return None
+
+
+def load_records(path: str | Path, required: Sequence[str]) -> list[dict]:
+    """A gold table: one JSON object per line, each with every field in `required`; blank lines skipped."""
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"line {number} of {path} is not valid JSON: {error.msg}") from None
+        missing = [name for name in required if not isinstance(record, dict) or name not in record]
+        if missing:
+            raise InputError(f"line {number} of {path} lacks {', '.join(missing)}; each line needs {tuple(required)}")
+        records.append(record)
+    return records

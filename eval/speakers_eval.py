@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.sets import load_records
 from qa.errors import InputError
 from qa.speakers import Quote, quotes_in_files, sentence_speakers
 
@@ -60,19 +61,7 @@ class Report:
 
 def load_gold(path: str | Path = GOLD) -> list[dict]:
     """Read the gold; every line must be a JSON object with all of GOLD_FIELDS."""
-    gold = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"line {number} of {path} is not valid JSON: {error.msg}") from None
-        missing = [name for name in GOLD_FIELDS if not isinstance(record, dict) or name not in record]
-        if missing:
-            raise InputError(f"line {number} of {path} lacks {', '.join(missing)}; each line needs {GOLD_FIELDS}")
-        gold.append(record)
-    return gold
+    return load_records(path, GOLD_FIELDS)
 
 
 def evaluate(gold_path: str | Path = GOLD, pages: str | Path = PAGES) -> Report:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 EXIT_OK, EXIT_NOTHING_FOUND, EXIT_BAD_INPUT, EXIT_BAD_INDEX = 0, 1, 2, 3
 KINDS = ("both", "article", "comment")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from index.build import INDEX_RECIPE, CorpusIndex, IndexConfig, add_documents, build_index, load_index, save_index
-from index.embed import DEFAULT_MODEL_NAME, Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT, Document

@@ -90,7 +90,7 @@ _TRIGGERS: tuple[_Trigger, ...] = (
     _t("oversees", r"(?:refer|refers|referred|report|reports|accountable|answerable)\s+to", AFTER),
     _t("has role in", rf"(?:play|plays|playing|have|has|having|want|wants|get|gets|given)\s+(?:a\s+|an\s+)?{_W}{{0,2}}?(?:role|say|voice)(?:\s+to\s+play)?(?:\s+(?:in|over|on)(?:\s+(?:managing|commissioning|overseeing))?)?"),
     _t("has role in", r"(?:more\s+|closely\s+)?involved\s+in"),
-    _t("has role in", rf"(?:a\s+)?(?:central\s+|key\s+|greater\s+|formal\s+)?role\s+for", AFTER),
+    _t("has role in", r"(?:a\s+)?(?:central\s+|key\s+|greater\s+|formal\s+)?role\s+for", AFTER),
     _t("has role in", r"give|gives|giving", AFTER),  # kept only when a role word follows the body
     _t("has role in", rf"{_BE}shaped\s+by", AFTER),
     _t("has no role in", r"no\s+(?:\w+\s+)?role\s+for", AFTER),
