@@ -39,6 +39,9 @@ class CachedEmbedder:
             self._cache[texts[0]] = self.inner.encode(texts)
         return np.array(self._cache[texts[0]])
 
+    def encode_with_spans(self, texts, spans, progress=False):
+        return self.inner.encode_with_spans(texts, spans, progress=progress)
+
     def count_tokens(self, texts):
         return self.inner.count_tokens(texts)
 
