@@ -119,8 +119,10 @@ class Engine:
     def configured(self, *, retrieval: RetrievalConfig | None = None,
                    answer: AnswerConfig | None = None) -> "Engine":
         """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
-        return Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
-                      answer=answer or self.answer_config, index_dir=self.index_dir)
+        engine = Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
+                        answer=answer or self.answer_config, index_dir=self.index_dir)
+        engine.save_updates = self.save_updates
+        return engine
 
     # -- the corpus ---------------------------------------------------------------------------
 

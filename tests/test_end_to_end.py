@@ -219,3 +219,14 @@ def test_a_save_killed_midway_leaves_the_last_good_index(index_copy, real_embedd
     assert len(reloaded.documents()) == 6 and _answers_pcts(reloaded)
     answer = reloaded.ask("Who will commission the minor injuries units in Dorset?")
     assert answer.citations and answer.citations[0].doc_id == "dorset-1"
+
+
+def test_documents_added_to_the_default_engine_never_reach_its_cache(default_engine, real_embedder, tmp_path):
+    page = tmp_path / "extra.jsonl"
+    page.write_text('{"id": "extra", "title": "Extra", "text": "Leeds CCG will commission dermatology."}\n')
+    engine = Engine.default(embedder=real_embedder, cache_dir=default_engine.index_dir.parent).configured()
+    before = read_manifest(engine.index_dir)["generation"]
+    engine.add([page])
+    assert engine.document("extra").title == "Extra"
+    assert read_manifest(engine.index_dir)["generation"] == before
+    assert "extra" not in {d.id for d in Engine.load(engine.index_dir, embedder=real_embedder).documents()}
