@@ -182,9 +182,9 @@ class Engine:
             # The preferred side has no answer: the other may (a comment is still labelled as a
             # reader's view; an opinion quoted in reporting is attributed to its speaker).
             prefer = max(strength, key=strength.get)
-        chosen = choose_sentences(candidates, prefer, self.answer_config)
-        if prefer == ARTICLE:
-            chosen = [c for c in chosen if c.hit.kind == ARTICLE]  # a comment never stands in for reporting
+        # One side answers: a comment never stands in for reporting, and reporting does not dilute
+        # what readers said (the side that did not answer is still in `nearest`).
+        chosen = [c for c in choose_sentences(candidates, prefer, self.answer_config) if c.hit.kind == prefer]
         nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
         answer = compose(question, chosen, max(strength.values()), nearest, self.answer_config, self._speaker,
                          wanted=wanted)
