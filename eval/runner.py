@@ -27,7 +27,7 @@ DEPTH = 10  # passages ranked per question; MRR and nDCG are @10
 RANKED_KEPT = 5  # retrieved passages kept in each row, to show what came back instead
 # SQuAD contexts are indexed as ~200-word passages scored by ~80-word windows, as in fusion_benchmark.
 # ~200-word passages, the size public baselines are quoted at; pooled sentence vectors index long
-# articles ~3x faster (see IndexConfig).
+# articles ~1.8x faster (see IndexConfig).
 SQUAD_INDEX = IndexConfig(chunk=ChunkConfig(passage_words=200, window_words=80, overlap_sentences=1),
                           sentence_vectors="pooled")
 VERSIONED = ("nhs-commissioning-qa", "numpy", "faiss-cpu", "torch", "sentence-transformers", "bm25s")

@@ -37,7 +37,7 @@ class IndexConfig:
     dense_kind: str = "exact"
     # "separate": each answer sentence embedded on its own (best abstention on the shipped eval set);
     # "pooled": pooled from its window's token vectors in the same model pass ("late chunking"),
-    # about 3x faster to index, for large archives.
+    # about 1.8x faster to index (measured side by side), for large archives.
     sentence_vectors: str = "separate"
 
     def __post_init__(self) -> None:
