@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from eval.metrics import abstention
 from eval.sets import EvalItem, load_jsonl
 from qa import AnswerConfig, Engine
 
@@ -23,13 +24,12 @@ def confidences(engine: Engine, items: list[EvalItem]) -> list[tuple[float, bool
 
 
 def abstention_scores(rows: list[tuple[float, bool]], threshold: float) -> dict[str, float]:
-    abstained = [(conf < threshold, answerable) for conf, answerable in rows]
-    true_pos = sum(a and not ok for a, ok in abstained)
-    precision = true_pos / max(sum(a for a, _ in abstained), 1)
-    recall = true_pos / max(sum(not ok for _, ok in rows), 1)
-    answered = sum(not a and ok for a, ok in abstained) / max(sum(ok for _, ok in rows), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "answered": answered}
+    """Abstention precision and recall at `threshold` (0 where undefined), and the answered share."""
+    abstained = [conf < threshold for conf, _ in rows]
+    answerable = [ok for _, ok in rows]
+    scores = abstention(abstained, answerable)
+    answered = sum(not a and ok for a, ok in zip(abstained, answerable)) / max(sum(answerable), 1)
+    return {"precision": scores.precision or 0.0, "recall": scores.recall or 0.0, "answered": answered}
 
 
 def best_threshold(rows: list[tuple[float, bool]]) -> float:

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from eval.metrics import hit_at_k, reciprocal_rank
 from eval.sets import EvalItem, is_relevant, load_squad
 from qa import ChunkConfig, Engine, IndexConfig, RetrievalConfig
 
@@ -48,15 +49,14 @@ class CachedEmbedder:
 
 def score(engine: Engine, items: list[EvalItem], mode: str) -> dict[str, float]:
     """hit@1/5/10 and MRR@10 of `engine` in `mode` over `items`."""
-    hits = {k: 0 for k in KS}
+    hits = {k: 0.0 for k in KS}
     reciprocal = 0.0
     for item in items:
         ranked = engine.search(item.question, k=max(KS), mode=mode)
         flags = [is_relevant(item, h.text, h.doc_id, h.start, h.end) for h in ranked]
-        first = next((i for i, f in enumerate(flags) if f), None)
         for k in KS:
-            hits[k] += first is not None and first < k
-        reciprocal += 0.0 if first is None else 1.0 / (first + 1)
+            hits[k] += hit_at_k(flags, k)
+        reciprocal += reciprocal_rank(flags, 10)
     n = max(len(items), 1)
     return {**{f"hit@{k}": hits[k] / n for k in KS}, "mrr@10": reciprocal / n, "questions": len(items)}
 

@@ -13,15 +13,9 @@ import argparse
 import statistics
 import time
 
+from eval.metrics import percentile
 from eval.sets import PULSE_QUESTIONS, load_jsonl
 from qa import DEFAULT_CORPUS, Engine, SentenceTransformerEmbedder
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def indexing(repeats: int) -> None:
