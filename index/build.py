@@ -18,7 +18,7 @@ from index.dense import DenseIndex
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.records import Comment, Document, Passage
-from index.speakers import find_quotes
+from index.speakers import quotes_of
 from index.store import check_compatible, read_index, write_index
 from qa.errors import IndexCorruptError, InputError
 
@@ -151,7 +151,7 @@ def lexical_texts(passages: Sequence[Passage], documents: dict[str, Document]) -
     The title and the speakers are part of what a passage is about: a quote's paragraph often says
     only "he told Pulse", its speaker named a paragraph earlier.
     """
-    quotes = {doc_id: find_quotes(d.text) for doc_id, d in documents.items()}
+    quotes = {doc_id: quotes_of(d.text) for doc_id, d in documents.items()}
     texts = []
     for passage in passages:
         speakers = [] if passage.comment is not None else list(dict.fromkeys(

@@ -8,8 +8,9 @@ documents a text names by `index.mentions`; here are the speech cues that tie a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,14 @@ def find_quotes(text: str) -> list[Quote]:
     return _continue_quotes(quotes, sentences, [r for r in regions if r not in claimed])
 
 
-def speaker_of(quotes: list[Quote], start: int, end: int) -> Quote | None:
+@lru_cache(maxsize=4096)
+def quotes_of(text: str) -> tuple[Quote, ...]:
+    """`find_quotes`, once per text: the index (speakers in BM25's text) and answers (who said it) both ask,
+    and an index update re-reads every document's passages."""
+    return tuple(find_quotes(text))
+
+
+def speaker_of(quotes: Sequence[Quote], start: int, end: int) -> Quote | None:
     """The quote (with its attributing words) that covers most of [start, end); None if none covers half."""
     if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
         raise InputError(f"start and end must be offsets with 0 <= start <= end, got {start!r} and {end!r}")

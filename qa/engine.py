@@ -22,7 +22,7 @@ from qa.commissioning import CommissioningFact, extract_all, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
-from qa.speakers import Quote, find_quotes, speaker_of
+from qa.speakers import Quote, quotes_of, speaker_of
 from qa.types import Answer, Hit, Passage
 from qa.who_answers import FACT_BONUS, matching_facts
 
@@ -69,7 +69,6 @@ class Engine:
         self._retriever = Retriever(index, self.embedder, self.retrieval_config)
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
-        self._quotes: dict[str, list[Quote]] = {}
         self._words: frozenset[str] | None = None
 
     # -- construction -------------------------------------------------------------------------
@@ -254,10 +253,7 @@ class Engine:
 
     def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
-        quotes = self._quotes.get(doc_id)
-        if quotes is None:
-            quotes = self._quotes[doc_id] = find_quotes(self._index.documents[doc_id].text)
-        return speaker_of(quotes, start, end)
+        return speaker_of(quotes_of(self._index.documents[doc_id].text), start, end)
 
 
 def _idf(texts: Iterable[str]) -> dict[str, float]:
