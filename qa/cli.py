@@ -95,7 +95,8 @@ def _run_lazy(name: str, module: str, rest: list[str]) -> int:
     return args.run(args)
 
 
-def _engine(index_dir: str | None):
+def open_engine(index_dir: str | None):
+    """The engine over `index_dir`, or over the shipped corpus when none is given (for subcommands)."""
     from qa.engine import Engine
 
     return Engine.load(index_dir) if index_dir else Engine.default()
@@ -121,7 +122,7 @@ def _run_ask(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)  # fail fast, before loading a model
-    answer = _engine(args.index).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
+    answer = open_engine(args.index).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -133,7 +134,7 @@ def _run_search(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)
-    hits = _engine(args.index).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
+    hits = open_engine(args.index).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
     else:

@@ -12,7 +12,7 @@ import numpy as np
 
 from index.build import CorpusIndex
 from index.embed import Embedder
-from index.records import COMMENT
+from index.records import COMMENT, Passage
 from qa.errors import InputError
 from qa.types import Hit
 
@@ -96,13 +96,14 @@ class Retriever:
         order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
         if mode == "lexical":
             order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
-        return [self._hit(rank, row, fused, lexical, dense) for rank, row in enumerate(order[:k], start=1)]
+        return [_hit(rank, self.index.passages[row], float(fused[row]),
+                     None if lexical is None else float(lexical[row]),
+                     None if dense is None or not np.isfinite(dense[row]) else float(dense[row]))
+                for rank, row in enumerate(order[:k], start=1)]
 
     def passage_hit(self, passage_id: str) -> Hit:
         """A Hit for a passage found by other means than ranking (rank 0, score 0)."""
-        row = self.index.passage_row[passage_id]
-        zero = np.zeros(len(self.index.passages))
-        return self._hit(0, row, zero, None, None)
+        return _hit(0, self.index.passages[self.index.passage_row[passage_id]], 0.0)
 
     def _allowed(self, kind: str, doc_ids: Sequence[str] | None) -> np.ndarray:
         allowed = np.ones(len(self.index.passages), dtype=bool)
@@ -170,16 +171,13 @@ class Retriever:
         np.maximum.at(best, self._passage_doc, np.where(np.isfinite(fused), fused, -np.inf))
         return np.where(np.isfinite(best), best, 0.0)[self._passage_doc]
 
-    def _hit(self, rank: int, row: int, fused: np.ndarray, lexical: np.ndarray | None,
-             dense: np.ndarray | None) -> Hit:
-        passage = self.index.passages[row]
-        return Hit(
-            rank=rank, score=float(fused[row]), passage_id=passage.id, doc_id=passage.doc_id,
-            title=passage.title, kind=passage.kind, author=passage.author, start=passage.start,
-            end=passage.end, text=passage.text, comment=passage.comment,
-            lexical_score=None if lexical is None else float(lexical[row]),
-            dense_score=None if dense is None or not np.isfinite(dense[row]) else float(dense[row]),
-        )
+
+
+def _hit(rank: int, passage: Passage, score: float, lexical_score: float | None = None,
+         dense_score: float | None = None) -> Hit:
+    return Hit(rank=rank, score=score, passage_id=passage.id, doc_id=passage.doc_id, title=passage.title,
+               kind=passage.kind, author=passage.author, start=passage.start, end=passage.end, text=passage.text,
+               comment=passage.comment, lexical_score=lexical_score, dense_score=dense_score)
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from qa.cli import EXIT_NOTHING_FOUND, EXIT_OK, _engine
+from qa.cli import EXIT_NOTHING_FOUND, EXIT_OK, open_engine
 from qa.vocabulary import find_bodies, find_services
 
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = _engine(args.index)
+    engine = open_engine(args.index)
     facts = facts_about(engine, args.subject, args.place)
     if args.json:
         print(json.dumps([f.to_dict() for f in facts], ensure_ascii=False, indent=2))
