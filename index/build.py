@@ -60,6 +60,7 @@ class CorpusIndex:
     model: str
     config: IndexConfig
     sentence_vectors: np.ndarray  # float32, the passages' sentences in passage order
+    model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
 
     def __post_init__(self) -> None:
         counts = [len(p.sentences) for p in self.passages]
@@ -71,7 +72,8 @@ class CorpusIndex:
         return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
                 "recipe": INDEX_RECIPE, "sentence_vectors": self.config.sentence_vectors,
                 "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
-                "passages": len(self.passages), "vectors": int(len(self.window_passage))}
+                "passages": len(self.passages), "vectors": int(len(self.window_passage)),
+                **({"model_path": self.model_path} if self.model_path else {})}
 
 
 def build_index(documents: Sequence[Document], embedder: Embedder, config: IndexConfig = IndexConfig(),
@@ -79,7 +81,7 @@ def build_index(documents: Sequence[Document], embedder: Embedder, config: Index
     """Chunk, embed and index `documents` from scratch."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
                         LexicalIndex.build([]), embedder.name, config,
-                        np.zeros((0, embedder.dimension), dtype=np.float32))
+                        np.zeros((0, embedder.dimension), dtype=np.float32), _model_path(embedder))
     return add_documents(empty, documents, embedder, progress)
 
 
@@ -115,7 +117,13 @@ def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: E
         lexical=LexicalIndex.build(lexical_texts(passages, {**index.documents, **{d.id: d for d in documents}})),
         model=index.model, config=index.config,
         sentence_vectors=np.concatenate([index.sentence_vectors, sentence_vectors]),
+        model_path=index.model_path or _model_path(embedder),
     )
+
+
+def _model_path(embedder: Embedder) -> str | None:
+    path = getattr(embedder, "path", None)  # a sentence-transformers folder; fakes and custom embedders have none
+    return str(Path(path).resolve()) if path else None
 
 
 def _embed_separately(embedder: Embedder, passages: Sequence[Passage],
@@ -198,8 +206,10 @@ def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIn
         raise IndexCorruptError(
             f"index at {folder} is inconsistent: {len(lexical)} lexical rows for {len(passages)} passages, "
             f"sentence vectors of shape {sentence_vectors.shape} for {sentences} sentences; rebuild it with `qa index`")
+    model_path = meta.get("model_path")
     return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config,
-                       sentence_vectors.astype(np.float32, copy=False))
+                       sentence_vectors.astype(np.float32, copy=False),
+                       model_path if isinstance(model_path, str) else None)
 
 
 def _document_dict(document: Document) -> dict:

@@ -46,6 +46,7 @@ _NAME_WORD = re.compile(r"^[A-Z][A-Za-z0-9'’-]*$")
 _BYLINE = re.compile(r"^By\s+(.+)$")
 _NAME_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b)\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_page(text: str, source: str = "") -> Document:
@@ -273,6 +274,16 @@ def _required_text(record: dict, key: str, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         got = _describe(value, key in record)
         raise IngestError(f"{field} {key!r} must be a non-empty string, got {got}")
+    return _check_encodable(value, key, field)
+
+
+def _check_encodable(value: str, key: str, field: str) -> str:
+    """`value`, unless JSON escapes put a lone surrogate ("\\ud800") in it: no UTF-8 file could store it."""
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise IngestError(f"{field} {key!r} holds \\u{ord(bad.group()):04x} at character {bad.start() + 1}, half of "
+                          "a surrogate pair with no other half; escape characters beyond U+FFFF as a full pair "
+                          "or write them as UTF-8")
     return value
 
 
@@ -283,7 +294,7 @@ def _optional_text(record: dict, key: str, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise IngestError(f"{field} {key!r} must be a string or null, got {_describe(value, True)}")
-    return value
+    return _check_encodable(value, key, field)
 
 
 def _describe(value: Any, present: bool) -> str:
@@ -301,7 +312,11 @@ def load_documents(paths: Iterable[str | Path]) -> list[Document]:
     documents: list[Document] = []
     for file in _expand(paths):
         if file.suffix.lower() == ARCHIVE_SUFFIX:
-            documents.extend(read_jsonl(file))
+            archive = read_jsonl(file)
+            if not archive:  # as an empty folder is: an index of nothing is never what was meant
+                raise IngestError(f"{file}: no articles in this file (it is empty or holds only blank lines); "
+                                  "a JSONL archive holds one JSON article per line")
+            documents.extend(archive)
         else:
             documents.append(parse_page(_read_text(file), source=str(file)))
     seen: dict[str, str] = {}

@@ -109,6 +109,21 @@ def _check_is_index_folder(folder: Path) -> None:
         )
 
 
+def check_destination(folder: str | Path) -> bool:
+    """Whether `folder` already holds an index (False: it is missing or empty); InputError when an index
+    cannot be saved there (a file, or a folder of other things). Cheap: call it before any embedding."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder; give a new or empty folder for the index")
+    if not folder.exists():
+        return False
+    try:
+        _check_is_index_folder(folder)
+    except PermissionError:
+        raise InputError(f"{folder} cannot be read (permission denied); give a folder you can write to") from None
+    return (folder / MANIFEST).exists()
+
+
 def _next_generation(folder: Path) -> int:
     """One past the highest generation on disk, counting unfinished saves, so no name is reused."""
     highest = 0

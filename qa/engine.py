@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -27,6 +28,7 @@ from qa.types import Answer, Hit, Passage
 from qa.who_answers import FACT_BONUS, matching_facts
 
 MAX_QUESTION_CHARS = 1000
+_NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: Python allows them in str, no encoder does
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
 
 
@@ -34,6 +36,13 @@ def check_question(question: object) -> str:
     """The question, stripped; InputError if it is not text of 1 to MAX_QUESTION_CHARS characters."""
     if not isinstance(question, str):
         raise InputError(f"a question must be text, got {type(question).__name__}")
+    bad = _NOT_TEXT.search(question)
+    if bad:
+        code, at = ord(bad.group()), bad.start() + 1
+        # U+DC80..U+DCFF is how Python carries a byte it could not decode (a command-line argument, a file name).
+        what = f"the byte 0x{code - 0xDC00:02X}, which is not UTF-8" if code >= 0xDC80 else \
+            f"U+{code:04X}, a lone surrogate that is not a character"
+        raise InputError(f"the question holds {what} (character {at}); ask in UTF-8 text")
     stripped = question.strip()
     if not stripped:
         raise InputError(f"the question is empty; ask a question of 1 to {MAX_QUESTION_CHARS:,} characters")
