@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=_positive, metavar="N", help="only the first N questions")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
     parser.add_argument("--report", metavar="DIR", help="write report.md, results.json and plots into DIR")
+    parser.add_argument("--model", metavar="PATH",
+                        help="sentence-transformers model folder the index was built with (default: MiniLM)")
     parser.set_defaults(run=run)
 
 
@@ -34,6 +36,10 @@ def run(args: argparse.Namespace, embedder=None) -> int:
     from eval.report import console_text, summary_json, write_report
     from eval.runner import evaluate, open_set
 
+    if embedder is None and getattr(args, "model", None):
+        from index.embed import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(args.model)
     engine, items, form = open_set(args.set, index_dir=args.index, embedder=embedder)
     if args.limit:
         items = items[: args.limit]

@@ -1,16 +1,22 @@
 """The `qa` command: index, ask, search (and eval, serve, who, which import their code only when chosen).
 
 Exit codes: 0 answered, 1 nothing found (the answer abstained, or search found nothing),
-2 bad input (question, path, option or file), 3 the index is missing, corrupt or mismatched.
+2 bad input (question, path, option or file), 3 the index is missing, corrupt or mismatched,
+141 the reader of the output closed it early (`| head`), silently, as other tools do.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import io
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
+from qa.terminal import json_text, one_line, plain
+
 EXIT_OK, EXIT_NOTHING_FOUND, EXIT_BAD_INPUT, EXIT_BAD_INDEX = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 KINDS = ("both", "article", "comment")
 MODES = ("hybrid", "lexical", "dense")
 
@@ -36,18 +42,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qa.errors import IndexCorruptError, InputError, IngestError, MissingDependencyError, QAError
 
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's own flush at exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except (InputError, IngestError, MissingDependencyError) as error:
-        print(f"qa: error: {error}", file=sys.stderr)
+        print(f"qa: error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except IndexCorruptError as error:  # includes IndexMismatchError
-        print(f"qa: index error: {error}", file=sys.stderr)
+        print(f"qa: index error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INDEX
     except QAError as error:
-        print(f"qa: error: {error}", file=sys.stderr)
+        print(f"qa: error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_went_away() -> int:
+    """The reader of our output stopped reading (`qa ... | head -1`): stop quietly, as other tools do."""
+    try:  # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is not a file descriptor (a test's capture): nothing will flush it to a pipe
+    return EXIT_BROKEN_PIPE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build an index from pages (.txt), JSONL archives or folders")
     index.add_argument("paths", nargs="+", metavar="PATH")
     index.add_argument("--out", required=True, metavar="DIR", help="index folder to write")
+    existing = index.add_mutually_exclusive_group()
+    existing.add_argument("--replace", action="store_true", help="replace the index already in DIR")
+    existing.add_argument("--append", action="store_true",
+                          help="add these documents to the index in DIR (made if there is none)")
     index.add_argument("--model", metavar="PATH", help="sentence-transformers model folder (default: MiniLM)")
     index.add_argument("--dense", choices=("exact", "hnsw"), default="exact",
                        help="exact search, or approximate HNSW for large corpora")
@@ -72,8 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--doc", action="append", metavar="DOC_ID", help="only this document (repeatable)")
         sub.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="passages to return")
         sub.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
+        add_model_argument(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
         sub.set_defaults(run=_run_ask if name == "ask" else _run_search)
+
+    docs = commands.add_parser("docs", help="list the indexed articles: id (for --doc), title, date, comments")
+    docs.add_argument("--index", metavar="DIR", help="index folder (default: the shipped corpus)")
+    add_model_argument(docs)
+    docs.add_argument("--json", action="store_true", help="print JSON")
+    docs.set_defaults(run=_run_docs)
 
     for name, (helptext, _) in LAZY_COMMANDS.items():
         commands.add_parser(name, help=helptext, add_help=False)  # listed in --help; run by main()
@@ -95,26 +125,87 @@ def _run_lazy(name: str, module: str, rest: list[str]) -> int:
     return args.run(args)
 
 
-def open_engine(index_dir: str | None):
-    """The engine over `index_dir`, or over the shipped corpus when none is given (for subcommands)."""
-    from qa.engine import Engine
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The --model option, the same for every command that opens an index."""
+    parser.add_argument("--model", metavar="PATH",
+                        help="sentence-transformers model folder the index was built with (default: MiniLM)")
 
-    return Engine.load(index_dir) if index_dir else Engine.default()
+
+def open_engine(index_dir: str | None, model: str | None = None):
+    """The engine over `index_dir`, or over the shipped corpus when none is given (for subcommands), with
+    the model in folder `model` (default: the shipped MiniLM)."""
+    from index.embed import SentenceTransformerEmbedder
+    from qa.engine import Engine, cache_root
+    from qa.errors import IndexMismatchError
+
+    embedder = SentenceTransformerEmbedder(model) if model else None
+    if not index_dir:
+        if not any(cache_root().glob("default-*/manifest.json")):
+            print(f"qa: building the index of the shipped corpus on first use (about 15 s on 2 CPU cores; "
+                  f"kept in {cache_root()})", file=sys.stderr)
+        return Engine.default(embedder=embedder)
+    try:
+        return Engine.load(index_dir, embedder=embedder)
+    except IndexMismatchError as error:
+        raise IndexMismatchError(f"{error}{_model_hint(index_dir)}") from None
+
+
+def _model_hint(index_dir: str) -> str:
+    """How to open an index built with another model: the folder its manifest records."""
+    from index.store import read_manifest
+
+    try:
+        meta = read_manifest(Path(index_dir))["meta"]
+    except Exception:  # the hint is a courtesy; the error it decorates is the answer
+        return ""
+    path = meta.get("model_path")
+    return f"; it was built with the model in {path}: add --model {path}" if path else ""
 
 
 def _run_index(args) -> int:
     from index.build import IndexConfig
     from index.embed import SentenceTransformerEmbedder
+    from index.store import check_destination
+    from qa.errors import InputError
     from qa.engine import Engine
 
+    # Before any reading or embedding: a wrong destination fails now, not after minutes of work.
+    has_index = check_destination(args.out)
+    if has_index and not (args.replace or args.append):
+        raise InputError(f"{args.out} already holds an index; add --replace to replace it, or --append to add "
+                         "these documents to it (nothing was changed)")
     embedder = SentenceTransformerEmbedder(args.model) if args.model else None
-    engine = Engine.build(args.paths, args.out, embedder=embedder, config=IndexConfig(dense_kind=args.dense))
+    if args.append and has_index:
+        engine = Engine.load(args.out, embedder=embedder)
+        added = engine.add(args.paths)
+    else:
+        engine = Engine.build(args.paths, args.out, embedder=embedder, config=IndexConfig(dense_kind=args.dense))
+        added = engine.documents()
     info = engine.info()
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json_text({**info, "added": len(added)}))
     else:
-        print(f"indexed {info['documents']} documents as {info['passages']} passages "
-              f"({info['vectors']} vectors, model {info['model']}) into {args.out}")
+        print(plain(f"indexed {len(added)} documents; {args.out} now holds {info['documents']} documents as "
+                    f"{info['passages']} passages ({info['vectors']} vectors, model {info['model']})"))
+    return EXIT_OK
+
+
+def _run_docs(args) -> int:
+    if args.index and not args.model:
+        from index.build import load_index
+
+        documents = list(load_index(args.index).documents.values())  # listing needs no model
+    else:
+        documents = open_engine(args.index, args.model).documents()
+    rows = [{"id": d.id, "title": d.title, "date": d.date, "byline": d.byline, "comments": len(d.comments),
+             "comment_count": d.comment_count} for d in documents]
+    if args.json:
+        print(json_text(rows))
+        return EXIT_OK
+    for row in rows:
+        print(plain(f"{row['id']}  {row['date'] or '(no date)'}  {row['comments']:>3} comments  {row['title']}"))
+    if not rows:
+        print("(the index holds no documents)")
     return EXIT_OK
 
 
@@ -122,11 +213,12 @@ def _run_ask(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)  # fail fast, before loading a model
-    answer = open_engine(args.index).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
+    answer = open_engine(args.index, args.model).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
+                                                     mode=args.mode)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(answer.to_dict()))
     else:
-        print(format_answer(answer))
+        print(plain(format_answer(answer)))
     return EXIT_NOTHING_FOUND if answer.abstained else EXIT_OK
 
 
@@ -134,13 +226,14 @@ def _run_search(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)
-    hits = open_engine(args.index).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc, mode=args.mode)
+    hits = open_engine(args.index, args.model).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
+                                                      mode=args.mode)
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        print(json_text([h.to_dict() for h in hits]))
     else:
         for hit in hits:
-            print(f"{hit.rank:>2}. [{_kind_label(hit.kind, hit.author)}] {hit.title}  (score {hit.score:.3f})")
-            print(_indent(hit.text))
+            print(plain(f"{hit.rank:>2}. [{_kind_label(hit.kind, hit.author)}] {hit.title}  (score {hit.score:.3f})"))
+            print(plain(_indent(hit.text)))
     return EXIT_OK if hits else EXIT_NOTHING_FOUND
 
 
