@@ -19,6 +19,8 @@ class ServeConfig:
     max_queue: int = 32  # requests waiting beyond this are refused with a "busy" message
     concurrency: int = 2  # questions answered at once; the model shares the machine's cores
     max_upload_mb: int = 10
+    # Host names the server answers for besides the loopback names and the bound address (DNS rebinding guard).
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host.strip():
@@ -27,5 +29,8 @@ class ServeConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+        if not isinstance(self.allowed_hosts, tuple) or not all(
+                isinstance(h, str) and h.strip() and not any(c in h for c in " /\\@,") for h in self.allowed_hosts):
+            raise ValueError(f"allowed_hosts must be host names such as qa.example.org, got {self.allowed_hosts!r}")
         if self.port is not None and not (isinstance(self.port, int) and 1 <= self.port <= 65535):
             raise ValueError(f"port must be from 1 to 65535, got {self.port!r}")

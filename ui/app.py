@@ -193,8 +193,10 @@ class Handlers:
         if wrong:
             raise gr.Error(f"Cannot add {', '.join(wrong)}: only {' and '.join(UPLOAD_TYPES)} files are allowed.")
         progress(0, desc="Reading, then embedding the new passages")
-        with _user_errors():
+        try:
             added = self.engine.add(paths, progress=True)  # its tqdm bar is what gr.Progress tracks
+        except QAError as error:
+            raise gr.Error(_without_paths(str(error), paths), print_exception=False) from error
         return [{"id": d.id, "title": d.title, "comments": len(d.comments)} for d in added]
 
     def after_add(self, added: list[dict]) -> tuple:
@@ -217,6 +219,15 @@ class _user_errors:
         if isinstance(error, QAError):
             raise gr.Error(str(error), print_exception=False) from error
         return False
+
+
+def _without_paths(message: str, paths: Sequence[str]) -> str:
+    """`message` with each uploaded file's server-side path replaced by the name it was uploaded as: the
+    person needs to know which file was wrong, not where the server keeps it."""
+    for path in sorted(paths, key=len, reverse=True):
+        message = message.replace(path, Path(path).name)
+        message = message.replace(str(Path(path).resolve()), Path(path).name)
+    return message
 
 
 def _event_value(event: gr.EventData | None, name: str) -> Any:
@@ -323,15 +334,25 @@ def build_app(engine: Engine, config: ServeConfig = ServeConfig()) -> gr.Blocks:
 
 def launch(engine: Engine, config: ServeConfig = ServeConfig(), *, block: bool = True, quiet: bool = False):
     """Serve the app; returns (demo, local URL). Nothing is shared publicly and no file is served by path."""
+    from starlette.middleware import Middleware
+
+    from ui.guard import Guard, allowed_hosts
+
     demo = build_app(engine, config)
+    guard = Middleware(Guard, hosts=allowed_hosts(config.host, config.allowed_hosts))
+    # quiet: Gradio's banner suggests share=True, which this app never offers; it says where it listens itself.
     _, url, _ = demo.launch(
         server_name=config.host, server_port=config.port, share=False, inbrowser=False,
-        prevent_thread_lock=not block, quiet=quiet, show_error=False,
+        prevent_thread_lock=True, quiet=True, show_error=False, app_kwargs={"middleware": [guard]},
         allowed_paths=[], blocked_paths=_private_folders(engine),
         max_file_size=f"{config.max_upload_mb}mb", enable_monitoring=False, run_history=False,
         ssr_mode=False, mcp_server=False, pwa=False, strict_cors=True,
         theme=theme(), css_paths=[CSS_PATH], footer_links=["api", "settings"],
     )
+    if not quiet:
+        print(f"Serving the web chat at {url} (Ctrl+C to stop)", flush=True)
+    if block:
+        demo.block_thread()
     return demo, url
 
 
