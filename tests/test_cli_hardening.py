@@ -207,3 +207,21 @@ def test_eval_and_serve_accept_model(command, tmp_path):
     done = _qa(*command, "--model", str(tmp_path / "no-model"))
     assert done.returncode == 2
     assert "is not a sentence-transformers model folder" in done.stderr.decode(), done.stderr
+
+
+def test_the_first_use_of_the_shipped_corpus_says_it_is_building(tmp_path, monkeypatch, capsys):
+    built = []
+
+    def default(cls, **options):
+        built.append(options)
+        return Engine.from_documents([Document(id="a", title="T", text="GP services.")],
+                                     embedder=KeywordEmbedder(VOCABULARY))
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(Engine, "default", classmethod(default))
+    assert main(["docs"]) == 0
+    assert _one_line(capsys.readouterr().err, "qa: building the index of the shipped corpus on first use")
+    cached = tmp_path / "cache" / "default-0123456789abcdef"
+    cached.mkdir(parents=True)
+    (cached / "manifest.json").write_text("{}")
+    assert main(["docs"]) == 0
+    assert capsys.readouterr().err == "" and len(built) == 2
