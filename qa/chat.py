@@ -58,6 +58,9 @@ class ChatSession:
         `kind` and `doc_ids` override the session's defaults for this question only. The Answer's
         `question` is the question as asked; `resolved_question` is set when it was rewritten.
         """
+        from qa.engine import check_question  # imported here: qa.engine opens chats, so it loads first
+
+        check_question(question)  # as asked, before rewriting: the limits are the engine's, whatever the rewrite
         kind = self.kind if kind is None else _checked_kind(kind)
         doc_ids = self.doc_ids if doc_ids is None else _checked_doc_ids(doc_ids)
         with self._lock:

@@ -109,3 +109,11 @@ def test_json_text_escapes_controls_that_json_dumps_leaves_raw_and_still_parses(
     assert json.loads(text) == data
     assert not any(ch in text for ch in "\x1b\x07\x9b\x9d\u202e")
     assert "café £6bn" in text
+
+
+def test_a_chat_checks_the_question_as_asked_not_as_rewritten(engine):
+    question = "0\x0b\x0b" * 400  # 1,198 characters once stripped; the rewrite collapses them to 799
+    with pytest.raises(InputError, match="the most allowed is 1,000"):
+        engine.chat().ask(question)
+    with pytest.raises(InputError, match="the most allowed is 1,000"):
+        engine.ask(question)
