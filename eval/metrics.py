@@ -89,6 +89,44 @@ def abstention(abstained: Sequence[bool], answerable: Sequence[bool]) -> Abstent
     )
 
 
+def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """Area under the ROC curve: the chance a random positive outscores a random negative (ties count half)."""
+    if len(scores) != len(positive):
+        raise InputError(f"auroc needs one label per score, got {len(scores)} scores and {len(positive)} labels")
+    pos = [s for s, p in zip(scores, positive) if p]
+    neg = [s for s, p in zip(scores, positive) if not p]
+    if not pos or not neg:
+        raise InputError("auroc needs at least one positive and one negative")
+    ranked = sorted(zip(scores, positive))
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):  # average ranks over ties
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        rank_sum += sum(1 for _, p in ranked[i:j] if p) * (i + j + 1) / 2
+        i = j
+    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+
+
+def reliability(probabilities: Sequence[float], outcomes: Sequence[bool], bins: int = 10) -> tuple[list[dict], float]:
+    """A reliability table (per equal-width bin: count, mean predicted probability, observed rate) and the
+    expected calibration error: the count-weighted mean gap between the two."""
+    if len(probabilities) != len(outcomes) or not probabilities:
+        raise InputError("reliability needs one outcome per probability, and at least one of each")
+    table, error = [], 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [(p, o) for p, o in zip(probabilities, outcomes) if low <= p < high or (b == bins - 1 and p == 1.0)]
+        if not members:
+            continue
+        predicted = sum(p for p, _ in members) / len(members)
+        observed = sum(1 for _, o in members if o) / len(members)
+        table.append({"bin": f"{low:.1f}-{high:.1f}", "count": len(members), "predicted": predicted,
+                      "observed": observed})
+        error += len(members) * abs(predicted - observed)
+    return table, error / len(probabilities)
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The p-th percentile (0-100) with linear interpolation between ranks, as numpy's default."""
     if not values:

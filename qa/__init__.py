@@ -15,7 +15,7 @@ _LAZY = {
     "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine", "DEFAULT_CORPUS": "qa.engine",
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
-    "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer",
+    "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",
 }
 
