@@ -101,6 +101,11 @@ class LexicalIndex:
                                      minlength=self._rows).astype(np.float32)
         return total
 
+    def known_share(self, query: str) -> float:
+        """Share of the query's terms that occur anywhere in the corpus (1.0 for a query with no terms)."""
+        terms = tokenize(query)
+        return sum(term in self._vocab for term in terms) / len(terms) if terms else 1.0
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (row, score) pairs, best first, ties by row; rows scoring 0 are left out."""
         k = _check_k(k)

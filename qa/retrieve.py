@@ -12,7 +12,9 @@ import numpy as np
 
 from index.build import CorpusIndex
 from index.embed import Embedder
+from index.lexical import tokenize
 from index.records import COMMENT, Passage
+from qa.plain_words import expansion
 from qa.errors import InputError
 from qa.types import Hit
 
@@ -33,6 +35,8 @@ class RetrievalConfig:
     rrf_k: int = 60
     candidates: int = 100  # from each side, before fusion
     doc_weight: float = 0.0  # share of the passage's best-in-document score blended in
+    expansion_weight: float = 0.3  # BM25 weight of reporting terms for the question's everyday names
+    adaptive: bool = True  # lean on meaning when the question's words barely occur in the corpus
 
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, MODES)
@@ -41,14 +45,17 @@ class RetrievalConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InputError(f"{name} must be a whole number, got {value!r}")
-        for name in ("dense_weight", "doc_weight"):
+        if not isinstance(self.adaptive, bool):
+            raise InputError(f"adaptive must be True or False, got {self.adaptive!r}")
+        for name in ("dense_weight", "doc_weight", "expansion_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InputError(f"{name} must be a number between 0 and 1, got {value!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise InputError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
-        if not 0.0 <= self.doc_weight <= 1.0:
-            raise InputError(f"doc_weight must be between 0 and 1, got {self.doc_weight}")
+        for name in ("doc_weight", "expansion_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.rrf_k < 1:
             raise InputError(f"rrf_k must be at least 1, got {self.rrf_k}")
         if not 1 <= self.candidates <= 10_000:
@@ -90,9 +97,9 @@ class Retriever:
         allowed = self._allowed(kind, doc_ids)
         if not allowed.any():
             return []
-        lexical = self.index.lexical.scores(query) if mode != "dense" else None
+        lexical = self._lexical_scores(query) if mode != "dense" else None
         dense = self._dense_scores(query if vector is None else vector, allowed) if mode != "lexical" else None
-        fused = self._fuse(lexical, dense, allowed)
+        fused = self._fuse(lexical, dense, allowed, self._dense_weight(query))
         order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
         if mode == "lexical":
             order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
@@ -122,6 +129,25 @@ class Retriever:
             allowed &= np.isin(self._passage_doc, [self._doc_row[d] for d in doc_ids])
         return allowed
 
+    def _lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 for the question's own words, plus (at a lower weight) the reporting terms for the everyday
+        names it uses ("town hall" -> local authority) that it does not already contain."""
+        scores = self.index.lexical.scores(query)
+        extra = expansion(query)
+        if extra and self.config.expansion_weight:
+            own = set(tokenize(query))
+            added = " ".join(t for t in extra.split() if not own.intersection(tokenize(t)))
+            scores = scores + np.float32(self.config.expansion_weight) * self.index.lexical.scores(added)
+        return scores
+
+    def _dense_weight(self, query: str) -> float:
+        """The configured dense weight, raised towards 1 by the share of the question's terms the corpus
+        never uses: BM25 cannot match words that are not there, meaning still can."""
+        weight = self.config.dense_weight
+        if not self.config.adaptive:
+            return weight
+        return weight + (1.0 - weight) * (1.0 - self.index.lexical.known_share(query))
+
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding, shape (1, dimension)."""
         return self.embedder.encode([query])
@@ -147,13 +173,13 @@ class Retriever:
     def _search_windows(self, vector: np.ndarray, wanted: int) -> list[tuple[int, float]]:
         return self.index.dense.search(vector, wanted)[0]
 
-    def _fuse(self, lexical: np.ndarray | None, dense: np.ndarray | None, allowed: np.ndarray) -> np.ndarray:
+    def _fuse(self, lexical: np.ndarray | None, dense: np.ndarray | None, allowed: np.ndarray,
+              weight: float) -> np.ndarray:
         if dense is None:
             return np.where(allowed, lexical, -np.inf)
         if lexical is None:
             return np.where(allowed, dense, -np.inf)
         candidates = _top(lexical, allowed, self.config.candidates) | _top(dense, allowed, self.config.candidates)
-        weight = self.config.dense_weight
         if self.config.fusion == "rrf":
             # A passage BM25 did not match is not in the lexical ranking: ranking the zeros would reward
             # whichever passages happen to come first in the index.

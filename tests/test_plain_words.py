@@ -1,0 +1,59 @@
+"""Everyday names of NHS bodies (qa/plain_words.py) and the retrieval that uses them (qa/retrieve.py)."""
+from __future__ import annotations
+
+import pytest
+
+from index.build import IndexConfig, build_index
+from index.records import Document
+from qa.errors import InputError
+from qa.plain_words import expansion
+from qa.retrieve import RetrievalConfig, Retriever
+from tests.fakes import KeywordEmbedder
+
+
+@pytest.mark.parametrize("question, reporting_term", [
+    ("Will the town hall pay for it?", "local authorities"),
+    ("What did the regulator say?", "CQC"),
+    ("Who negotiates the GP pay deal?", "GP contract"),
+    ("Are family doctors happy?", "GPs"),
+    ("Who runs health services in the north west?", "Greater Manchester"),
+])
+def test_everyday_names_bring_the_terms_reporting_uses(question, reporting_term):
+    assert reporting_term in expansion(question)
+
+
+def test_a_question_in_reporting_terms_only_gets_nothing_added():
+    assert expansion("What did Pulse report on QOF?") == ""
+
+
+def _retriever(config: RetrievalConfig) -> Retriever:
+    documents = [Document(id="la", title="Budgets", text="Local authorities will commission services from April."),
+                 Document(id="trust", title="Trusts", text="The hospital will merge with another from April.")]
+    embedder = KeywordEmbedder(["authorities", "hospital"])
+    return Retriever(build_index(documents, embedder, IndexConfig(), progress=False), embedder, config)
+
+
+def test_lexical_search_finds_reporting_terms_for_an_everyday_name():
+    question = "What will the town hall commission?"
+    assert [h.doc_id for h in _retriever(RetrievalConfig()).search(question, 2, mode="lexical")][0] == "la"
+    # Without the expansion BM25 still matches "commission", but the expanded terms add to the right one.
+    plain = _retriever(RetrievalConfig(expansion_weight=0.0)).search(question, 2, mode="lexical")
+    expanded = _retriever(RetrievalConfig()).search(question, 2, mode="lexical")
+    assert expanded[0].score > plain[0].score
+
+
+def test_fusion_leans_on_meaning_when_the_question_s_words_are_not_in_the_corpus():
+    retriever = _retriever(RetrievalConfig(dense_weight=0.3))
+    assert retriever._dense_weight("Local authorities commission services") == pytest.approx(0.3)
+    assert retriever._dense_weight("Local authorities zebra quokka") == pytest.approx(0.3 + 0.7 * 0.5)
+    fixed = _retriever(RetrievalConfig(dense_weight=0.3, adaptive=False))
+    assert fixed._dense_weight("zebra quokka") == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"expansion_weight": 1.5}, "expansion_weight must be between 0 and 1, got 1.5"),
+    ({"adaptive": "yes"}, "adaptive must be True or False, got 'yes'"),
+])
+def test_retrieval_settings_say_what_is_allowed(settings, message):
+    with pytest.raises(InputError, match=message):
+        RetrievalConfig(**settings)
