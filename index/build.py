@@ -4,7 +4,9 @@ A plain sequence of stages; each stage lives in its own module (chunk, embed, de
 """
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import json
 import sys
 from dataclasses import asdict, dataclass, field
@@ -13,12 +15,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from index import analysis as analysis_files
+from index.analysis import Analyser, Analysis, analyse, complete, merge, without
 from index.chunk import ChunkConfig, chunk_document
 from index.dense import DenseIndex
 from index.embed import Embedder
 from index.lexical import LexicalIndex
-from index.records import Comment, Document, Passage
-from index.speakers import quotes_of
+from index.records import ARTICLE, Comment, Document, Passage
+from index.speakers import Quote
 from index.store import check_compatible, read_index, write_index
 from qa.errors import IndexCorruptError, InputError
 
@@ -61,63 +65,153 @@ class CorpusIndex:
     config: IndexConfig
     sentence_vectors: np.ndarray  # float32, the passages' sentences in passage order
     model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
+    analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
+    analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)
+    generation: int | None = None  # the saved generation this index was read from or written as
 
     def __post_init__(self) -> None:
         counts = [len(p.sentences) for p in self.passages]
         # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors.
         self.sentence_start = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
+        # doc_id -> (starts, ends, rows) of its article passages in text order. The chunker's passages
+        # overlap but start and end in increasing order, so a span's first holder is found by bisection.
+        self._article_rows: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        for row, passage in enumerate(self.passages):
+            if passage.kind == ARTICLE:
+                starts, ends, rows = self._article_rows.setdefault(passage.doc_id, ([], [], []))
+                starts.append(passage.start)
+                ends.append(passage.end)
+                rows.append(row)
+
+    def article_passage(self, doc_id: str, start: int, end: int) -> Passage | None:
+        """The first article passage of `doc_id` that holds the span [start, end) of its text, if one does."""
+        starts, ends, rows = self._article_rows.get(doc_id, ((), (), ()))
+        at = bisect.bisect_left(ends, end)  # the first passage ending at or after the span's end
+        return self.passages[rows[at]] if at < len(rows) and starts[at] <= start else None
+
+    def quotes(self, doc_id: str) -> tuple[Quote, ...]:
+        """The quotes found in a document's article text when it was indexed."""
+        return self.analysis.quotes.get(doc_id, ())
 
     def meta(self) -> dict:
         return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
                 "recipe": INDEX_RECIPE, "sentence_vectors": self.config.sentence_vectors,
                 "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
                 "passages": len(self.passages), "vectors": int(len(self.window_passage)),
+                "analysis": dict(self.analysis.versions),
                 **({"model_path": self.model_path} if self.model_path else {})}
 
 
 def build_index(documents: Sequence[Document], embedder: Embedder, config: IndexConfig = IndexConfig(),
-                progress: bool | None = None) -> CorpusIndex:
-    """Chunk, embed and index `documents` from scratch."""
+                progress: bool | None = None, analysers: Sequence[Analyser] = ()) -> CorpusIndex:
+    """Chunk, embed, analyse and index `documents` from scratch; `analysers` also run on later additions."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
                         LexicalIndex.build([]), embedder.name, config,
-                        np.zeros((0, embedder.dimension), dtype=np.float32), _model_path(embedder))
+                        np.zeros((0, embedder.dimension), dtype=np.float32), _model_path(embedder),
+                        analysis=analyse([], [], analysers), analysers=tuple(analysers))
     return add_documents(empty, documents, embedder, progress)
 
 
-def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: Embedder,
-                  progress: bool | None = None) -> CorpusIndex:
-    """A new index with `documents` added; only the new passages are embedded (the lexical side is rebuilt,
-    which is cheap). Raises InputError if a document id is already indexed."""
-    _check_same_model(index, embedder)
-    clashes = sorted({d.id for d in documents} & index.documents.keys())
+@dataclass(frozen=True)
+class Batch:
+    """Documents chunked, embedded and analysed, ready to merge into an index (`merge_batch`). Nothing in it
+    depends on the index, so it is prepared before a writer takes the index folder's lock."""
+
+    documents: tuple[Document, ...]
+    passages: tuple[Passage, ...]
+    window_passage: np.ndarray  # each window vector's passage, counted from the batch's first passage
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    analysis: Analysis
+    model: str
+    config: IndexConfig
+    model_path: str | None
+
+
+def prepare_batch(documents: Sequence[Document], embedder: Embedder, config: IndexConfig,
+                  analysers: Sequence[Analyser], progress: bool | None = None) -> Batch:
+    """Chunk, embed and analyse `documents` (the costly part of adding them); InputError on repeated ids."""
     seen: set[str] = set()
-    clashes += sorted(d.id for d in documents if d.id in seen or seen.add(d.id))
-    if clashes:
-        raise InputError(f"document ids already in the index: {', '.join(clashes[:5])}; remove them or give new ids")
+    repeated = sorted({d.id for d in documents if d.id in seen or seen.add(d.id)})
+    if repeated:
+        raise InputError(f"document ids given more than once: {', '.join(repeated[:5])}; give each document once")
     progress = sys.stderr.isatty() if progress is None else progress
-    new_passages = [p for d in documents for p in chunk_document(d, embedder.count_tokens, embedder.max_tokens,
-                                                                  index.config.chunk)]
-    windows = [(len(index.passages) + row, _window_text(passage, start, end))
-               for row, passage in enumerate(new_passages) for start, end in passage.windows]
-    if index.config.sentence_vectors == "pooled":
-        vectors, sentence_vectors = _embed_pooled(embedder, new_passages, progress)
+    passages = [p for d in documents for p in chunk_document(d, embedder.count_tokens, embedder.max_tokens,
+                                                              config.chunk)]
+    if config.sentence_vectors == "pooled":
+        vectors, sentence_vectors = _embed_pooled(embedder, passages, progress)
     else:
-        vectors, sentence_vectors = _embed_separately(embedder, new_passages, progress)
+        vectors, sentence_vectors = _embed_separately(embedder, passages, progress)
+    windows = np.array([row for row, passage in enumerate(passages) for _ in passage.windows], dtype=np.int64)
+    return Batch(tuple(documents), tuple(passages), windows, vectors, sentence_vectors,
+                 analyse(documents, passages, analysers), embedder.name, config, _model_path(embedder))
+
+
+def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: Embedder,
+                  progress: bool | None = None, *, replace: bool = False) -> CorpusIndex:
+    """A new index with `documents` added; only they are embedded and analysed. An id already indexed is an
+    InputError, unless `replace`: then the indexed document of that id is deleted first."""
+    _check_same_model(index, embedder)
+    return merge_batch(index, prepare_batch(documents, embedder, index.config, index.analysers, progress),
+                       replace=replace)
+
+
+def merge_batch(index: CorpusIndex, batch: Batch, *, replace: bool = False) -> CorpusIndex:
+    """A new index with the batch's documents added (replacing those of the same ids if `replace`)."""
+    check_compatible({"model": index.model, "dimension": index.dense.dim, "config": str(index.config)},
+                     {"model": batch.model, "dimension": batch.vectors.shape[1], "config": str(batch.config)})
+    clashes = sorted({d.id for d in batch.documents} & index.documents.keys())
+    if clashes and not replace:
+        raise InputError(f"document ids already in the index: {', '.join(clashes[:5])}; pass replace=True "
+                         "(qa add --replace) to replace them, delete them first, or give new ids")
+    if clashes:
+        index = delete_documents(index, clashes)
     # A copy, so searches running on the old index (the web app) never see half an update.
-    dense = DenseIndex.from_files(index.dense.to_files(), index.dense.dim, index.config.dense_kind)
-    if len(vectors):
-        dense.add(vectors)
-    passages = index.passages + new_passages
+    dense = index.dense.copy()
+    if len(batch.vectors):
+        dense.add(batch.vectors)
+    documents = {**index.documents, **{d.id: d for d in batch.documents}}
+    analysis = complete(merge(index.analysis, batch.analysis), list(documents.values()), index.analysers)
+    passages = index.passages + list(batch.passages)
     return CorpusIndex(
-        documents={**index.documents, **{d.id: d for d in documents}},
+        documents=documents,
         passages=passages,
-        window_passage=np.concatenate([index.window_passage, np.array([r for r, _ in windows], dtype=np.int64)]),
+        window_passage=np.concatenate([index.window_passage, batch.window_passage + len(index.passages)]),
         dense=dense,
-        lexical=LexicalIndex.build(lexical_texts(passages, {**index.documents, **{d.id: d for d in documents}})),
+        lexical=LexicalIndex.build(lexical_texts(passages, analysis.quotes)),
         model=index.model, config=index.config,
-        sentence_vectors=np.concatenate([index.sentence_vectors, sentence_vectors]),
-        model_path=index.model_path or _model_path(embedder),
+        sentence_vectors=np.concatenate([index.sentence_vectors, batch.sentence_vectors]),
+        model_path=index.model_path or batch.model_path,
+        analysis=analysis, analysers=index.analysers,
+    )
+
+
+def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
+    """A new index without the documents `doc_ids` and their comments; nothing is embedded again (the kept
+    vectors are copied), and the lexical side is rebuilt from the kept passages' text."""
+    if isinstance(doc_ids, str):
+        raise InputError(f"doc_ids must be a list of document ids, got the string {doc_ids!r}")
+    gone = list(dict.fromkeys(doc_ids))
+    unknown = [d for d in gone if d not in index.documents]
+    if unknown or not gone:
+        raise InputError(f"no document with id {', '.join(map(repr, unknown[:5]))} in this index; "
+                         "`qa docs --index DIR` lists the ids" if unknown else "give at least one document id")
+    removed = np.array([p.doc_id in set(gone) for p in index.passages], dtype=bool)
+    new_row = np.cumsum(~removed) - 1  # a kept passage's row after the removal
+    window_removed = removed[index.window_passage] if len(index.window_passage) else np.zeros(0, dtype=bool)
+    sentence_removed = np.repeat(removed, np.diff(index.sentence_start))
+    passages = [p for p, drop in zip(index.passages, removed) if not drop]
+    analysis = without(index.analysis, gone, [p for p, drop in zip(index.passages, removed) if drop])
+    return CorpusIndex(
+        documents={d: doc for d, doc in index.documents.items() if d not in set(gone)},
+        passages=passages,
+        window_passage=new_row[index.window_passage[~window_removed]].astype(np.int64),
+        dense=index.dense.without(np.flatnonzero(window_removed)),
+        lexical=LexicalIndex.build(lexical_texts(passages, analysis.quotes)),
+        model=index.model, config=index.config,
+        sentence_vectors=index.sentence_vectors[~sentence_removed],
+        model_path=index.model_path, analysis=analysis, analysers=index.analysers,
     )
 
 
@@ -153,19 +247,43 @@ def _window_text(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start:end - passage.start]
 
 
-def lexical_texts(passages: Sequence[Passage], documents: dict[str, Document]) -> list[str]:
-    """What BM25 sees of each passage: its title, the names of the people it quotes, then its text.
+def lexical_texts(passages: Sequence[Passage], quotes: dict[str, Sequence[Quote]]) -> list[str]:
+    """What BM25 sees of each passage: its title, the names of the people it quotes, then its text
+    (`quotes`: each document's quotes, as found when it was indexed).
 
     The title and the speakers are part of what a passage is about: a quote's paragraph often says
     only "he told Pulse", its speaker named a paragraph earlier.
     """
-    quotes = {doc_id: quotes_of(d.text) for doc_id, d in documents.items()}
+    overlapping = _QuoteSpans(quotes)
     texts = []
     for passage in passages:
         speakers = [] if passage.comment is not None else list(dict.fromkeys(
-            q.speaker for q in quotes[passage.doc_id] if q.start < passage.end and passage.start < q.end))
+            q.speaker for q in overlapping(passage.doc_id, passage.start, passage.end)))
         texts.append("\n".join([passage.title, *speakers, passage.text]))
     return texts
+
+
+class _QuoteSpans:
+    """The quotes of a document that overlap a span, in text order, without reading all its quotes each
+    time (a long article has thousands of quotes and of passages)."""
+
+    def __init__(self, quotes: dict[str, Sequence[Quote]]):
+        self._quotes = quotes
+        self._by_doc: dict[str, tuple[list[Quote], list[int], list[int]]] = {}
+
+    def __call__(self, doc_id: str, start: int, end: int) -> list[Quote]:
+        if doc_id not in self._by_doc:
+            ordered = sorted(self._quotes.get(doc_id, ()), key=lambda q: q.start)
+            reach = list(itertools.accumulate((q.end for q in ordered), max))  # furthest end so far
+            self._by_doc[doc_id] = ordered, [q.start for q in ordered], reach
+        ordered, starts, reach = self._by_doc[doc_id]
+        found = []
+        at = bisect.bisect_left(starts, end) - 1  # the last quote starting before the span ends
+        while at >= 0 and reach[at] > start:  # earlier quotes all end at or before `start`
+            if ordered[at].end > start:
+                found.append(ordered[at])
+            at -= 1
+        return found[::-1]
 
 
 def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:
@@ -173,8 +291,9 @@ def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:
                      {"model": embedder.name, "dimension": embedder.dimension})
 
 
-def save_index(index: CorpusIndex, folder: str | Path) -> None:
-    """Write the index folder atomically; the manifest is written last."""
+def save_index(index: CorpusIndex, folder: str | Path) -> int:
+    """Write the index folder atomically (the manifest last); returns the generation written, also set on
+    `index`. Concurrent writers must hold `index.store.writer_lock` (the Engine does)."""
     files = {
         "documents.jsonl": _jsonl(_document_dict(d) for d in index.documents.values()),
         "passages.jsonl": _jsonl(_passage_dict(p) for p in index.passages),
@@ -183,12 +302,18 @@ def save_index(index: CorpusIndex, folder: str | Path) -> None:
     }
     files.update(index.dense.to_files())
     files.update(index.lexical.to_files())
-    write_index(Path(folder), files, index.meta())
+    files.update(analysis_files.to_files(index.analysis))
+    index.generation = write_index(Path(folder), files, index.meta())
+    return index.generation
 
 
-def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIndex:
-    """Read and verify an index folder; with an embedder, also check it is the model the index was built with."""
-    meta, files = read_index(Path(folder))
+def load_index(folder: str | Path, embedder: Embedder | None = None,
+               analysers: Sequence[Analyser] = ()) -> CorpusIndex:
+    """Read and verify an index folder; with an embedder, also check it is the model the index was built with.
+
+    `analysers` run on documents added later; any whose rows the folder lacks (or holds from another
+    version) runs now over every document, in memory (saved with the next update)."""
+    meta, files, generation = read_index(Path(folder), with_generation=True)
     if embedder is not None:
         check_compatible(meta, {"model": embedder.name, "dimension": embedder.dimension})
     try:
@@ -199,6 +324,7 @@ def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIn
         dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"], rows=len(window_passage))
         lexical = LexicalIndex.from_files(files)
         sentence_vectors = np.load(io.BytesIO(files["sentence_vectors.npy"]), allow_pickle=False)
+        analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages))
     except (KeyError, ValueError, TypeError) as error:
         raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
     sentences = sum(len(p.sentences) for p in passages)
@@ -209,7 +335,9 @@ def load_index(folder: str | Path, embedder: Embedder | None = None) -> CorpusIn
     model_path = meta.get("model_path")
     return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config,
                        sentence_vectors.astype(np.float32, copy=False),
-                       model_path if isinstance(model_path, str) else None)
+                       model_path if isinstance(model_path, str) else None,
+                       analysis=complete(analysis, list(documents.values()), analysers),
+                       analysers=tuple(analysers), generation=generation)
 
 
 def _document_dict(document: Document) -> dict:

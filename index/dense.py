@@ -92,6 +92,30 @@ class DenseIndex:
         if len(rows):
             self._index.add(rows)
 
+    def copy(self) -> "DenseIndex":
+        """An independent copy (FAISS clone: no serialising, no re-normalising)."""
+        index = DenseIndex.__new__(DenseIndex)
+        index.dim, index.kind, index._index = self.dim, self.kind, faiss.clone_index(self._index)
+        return index
+
+    def without(self, rows: np.ndarray) -> "DenseIndex":
+        """A copy without the vectors at `rows`; later rows move up, keeping their order. Nothing is embedded
+        again: "exact" removes them from a FAISS clone, "hnsw" builds a new graph from the kept stored vectors."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        if len(rows) and (rows[0] < 0 or rows[-1] >= len(self)):
+            raise InputError(f"rows to remove must lie in 0..{len(self) - 1}, got {rows[0]}..{rows[-1]}")
+        if self.kind == EXACT:
+            index = self.copy()
+            if len(rows):
+                index._index.remove_ids(faiss.IDSelectorBatch(rows))
+            return index
+        keep = np.ones(len(self), dtype=bool)
+        keep[rows] = False
+        index = DenseIndex(self.dim, HNSW, ef_search=self.ef_search)
+        if keep.any():
+            index._index.add(np.ascontiguousarray(self._index.reconstruct_n(0, len(self))[keep]))
+        return index
+
     def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """For each query row, up to k (row, cosine) pairs, best first; k is clamped to len(self)."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:

@@ -4,6 +4,10 @@ Each save is a new generation: files go to generation-stamped names ("dense.g000
 file -> fsync -> os.replace, then the manifest that names them replaces the old one. A save killed
 at any moment therefore leaves the previous manifest and the files it names untouched; older
 generations and stray temp files are deleted only after the new manifest is durable.
+
+Readers need no lock (a reader that loses a race with a save reads the new generation). Writers take
+`writer_lock`, an exclusive flock on the folder's ".lock" file, so two processes updating one index
+never both build on the same generation and drop each other's documents.
 """
 from __future__ import annotations
 
@@ -13,14 +17,24 @@ import os
 import platform
 import re
 import tempfile
+import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from qa.errors import IndexCorruptError, IndexMismatchError, InputError
+from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, InputError
 
-FORMAT_VERSION = 1
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
+
+# 2: indexing-time analysis (quotes.jsonl, terms.json, analysis.<name>.jsonl) is part of every index.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"  # hidden: an index folder's check and its clean-up both leave it alone
+DEFAULT_LOCK_TIMEOUT = 120.0
 LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "torch")
 _TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
 _LOGICAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -151,8 +165,52 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
     _fsync_dir(folder)
 
 
-def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> None:
-    """Save `files` (logical name -> bytes) and `meta` as a new generation of the index in `folder`."""
+@contextmanager
+def writer_lock(folder: str | Path, timeout: float = DEFAULT_LOCK_TIMEOUT):
+    """Hold the index folder's writer lock (created with the folder if need be) for the `with` block.
+
+    A second writer waits up to `timeout` seconds, then gets IndexBusyError naming the folder. The lock
+    is the kernel's (flock), so a writer that dies releases it."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < float("inf"):
+        raise InputError(f"the lock timeout must be a number of seconds >= 0, got {timeout!r}")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder; give a new or empty folder for the index")
+    folder.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another process is writing the index at {folder} (it holds {folder / LOCK_FILE}); "
+                        f"waited {timeout:g} s. Nothing was changed: try again when it has finished, or wait "
+                        "longer (--wait SECONDS)") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def current_generation(folder: str | Path) -> int | None:
+    """The generation the folder's manifest names now (None: no readable manifest)."""
+    try:
+        generation = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8")).get("generation")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return generation if isinstance(generation, int) else None
+
+
+def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> int:
+    """Save `files` (logical name -> bytes) and `meta` as a new generation of the index in `folder`;
+    returns the generation written."""
     _check_files(files)
     if not isinstance(meta, dict):
         raise InputError(f"meta must be a dict, got {type(meta).__name__}")
@@ -181,6 +239,7 @@ def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> None:
     _write_atomic(folder, MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
     _fsync_dir(folder)
     _remove_stale(folder, keep={entry["name"] for entry in entries.values()})
+    return generation
 
 
 def read_manifest(folder: Path) -> dict:
@@ -227,10 +286,23 @@ def _check_manifest_entries(manifest: dict, path: Path) -> None:
             raise IndexCorruptError(f"{path} has a malformed entry for {logical!r}: {entry!r}")
 
 
-def read_index(folder: Path) -> tuple[dict, dict[str, bytes]]:
-    """The caller's meta and the files by logical name, each checked against the manifest's size and sha256."""
+def read_index(folder: Path, *, with_generation: bool = False):
+    """The caller's meta and the files by logical name, each checked against the manifest's size and sha256
+    (and the generation read, if `with_generation`). A save that replaces the files while they are being
+    read is no error: the new generation is read instead."""
     folder = Path(folder)
-    manifest = read_manifest(folder)
+    for attempt in range(5):
+        manifest = read_manifest(folder)
+        try:
+            files = _read_files(folder, manifest)
+            break
+        except IndexCorruptError:
+            if attempt == 4 or current_generation(folder) == manifest.get("generation"):
+                raise  # the manifest did not move on: the damage is real
+    return (manifest["meta"], files, manifest.get("generation")) if with_generation else (manifest["meta"], files)
+
+
+def _read_files(folder: Path, manifest: dict) -> dict[str, bytes]:
     files = {}
     for logical, entry in manifest["files"].items():
         path = folder / entry["name"]
@@ -252,7 +324,7 @@ def read_index(folder: Path) -> tuple[dict, dict[str, bytes]]:
                 f"it is corrupt; {_rebuild_hint(folder)}"
             )
         files[logical] = data
-    return manifest["meta"], files
+    return files
 
 
 def check_compatible(meta: dict, expected: dict) -> None:

@@ -2,28 +2,28 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import threading
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from index.build import INDEX_RECIPE, CorpusIndex, IndexConfig, add_documents, build_index, load_index, save_index
+from index.analysis import complete
+from index.build import (INDEX_RECIPE, CorpusIndex, IndexConfig, build_index, delete_documents, load_index, merge_batch,
+                         prepare_batch, save_index)
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
-from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT, Document
-from index.store import FORMAT_VERSION, check_compatible
+from index.store import DEFAULT_LOCK_TIMEOUT, FORMAT_VERSION, check_compatible, current_generation, writer_lock
 from qa.answer import (AnswerConfig, Candidate, SentenceScorer, answer_type, choose_sentences, compose,
                        confidence, corpus_words, unfamiliar_share)
-from qa.commissioning import CommissioningFact, extract_all, filter_facts
+from qa.analysis import ANALYSERS, commissioning_facts
+from qa.commissioning import CommissioningFact, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
-from qa.speakers import Quote, quotes_of, speaker_of
+from qa.speakers import Quote, speaker_of
 from qa.types import Answer, Hit, Passage
 from qa.who_answers import FACT_BONUS, matching_facts
 
@@ -69,11 +69,16 @@ class Engine:
         self.retrieval_config = retrieval
         self.answer_config = answer
         self.index_dir = Path(index_dir) if index_dir else None
-        self.save_updates = self.index_dir is not None  # whether add() writes the index folder
+        self.save_updates = self.index_dir is not None  # whether add() and delete() write the index folder
+        self.lock_timeout = DEFAULT_LOCK_TIMEOUT  # seconds an update waits for another writer of the folder
         self._lock = threading.Lock()  # serialises index updates; reads use whichever index is current
         self._use(index)
 
     def _use(self, index: CorpusIndex) -> None:
+        if any(index.analysis.versions.get(a.name) != a.version for a in ANALYSERS):
+            # Built without the engine's analysers (by index.build directly): analyse it once, here.
+            index = replace(index, analysis=complete(index.analysis, list(index.documents.values()), ANALYSERS),
+                            analysers=ANALYSERS)
         self._index = index
         self._retriever = Retriever(index, self.embedder, self.retrieval_config)
         self._scorer: SentenceScorer | None = None
@@ -104,9 +109,10 @@ class Engine:
         """Ingest `paths` (pages, JSONL files or folders), index them, and save to `index_dir` if given."""
         documents = load_documents(paths)
         embedder = embedder or SentenceTransformerEmbedder()
-        index = build_index(documents, embedder, config, progress=progress)
+        index = build_index(documents, embedder, config, progress=progress, analysers=ANALYSERS)
         if index_dir is not None:
-            save_index(index, index_dir)
+            with writer_lock(index_dir):
+                save_index(index, index_dir)
         return cls(index, embedder, index_dir=index_dir, **options)
 
     @classmethod
@@ -114,12 +120,13 @@ class Engine:
                        config: IndexConfig = IndexConfig(), progress: bool | None = None, **options) -> "Engine":
         """An in-memory engine over documents you already have (nothing is saved)."""
         embedder = embedder or SentenceTransformerEmbedder()
-        return cls(build_index(documents, embedder, config, progress=progress), embedder, **options)
+        return cls(build_index(documents, embedder, config, progress=progress, analysers=ANALYSERS), embedder,
+                   **options)
 
     @classmethod
     def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, **options) -> "Engine":
         """Open a saved index, checking its files and that it was built with this embedder's model."""
-        index = load_index(index_dir)  # a missing or corrupt index fails before any model loads
+        index = load_index(index_dir, analysers=ANALYSERS)  # a missing or corrupt index fails before any model loads
         embedder = embedder or SentenceTransformerEmbedder()
         check_compatible(index.meta(), {"model": embedder.name, "dimension": embedder.dimension})
         return cls(index, embedder, index_dir=index_dir, **options)
@@ -153,16 +160,46 @@ class Engine:
         return {**self._index.meta(), "index_dir": str(self.index_dir) if self.index_dir else None,
                 "retrieval": vars(self.retrieval_config).copy()}
 
-    def add(self, paths: Iterable[str | Path], progress: bool | None = None) -> list[Document]:
-        """Ingest and index more pages or JSONL files without rebuilding; saved to index_dir when the engine
-        was built or loaded from one (the default corpus's cache is never changed)."""
+    def add(self, paths: Iterable[str | Path], progress: bool | None = None, *, replace: bool = False) -> list[Document]:
+        """Ingest and index more pages or JSONL files without rebuilding: only they are embedded and analysed.
+        A document whose id is already indexed is an InputError, unless `replace`: then it replaces that one.
+        Saved to index_dir when the engine was built or loaded from one (the default corpus's cache is never
+        changed), under the folder's writer lock (see `delete`)."""
         documents = load_documents(paths)
+        index = self._index
+        # The costly part (embedding, analysis) needs nothing of the index but its settings: done unlocked.
+        batch = prepare_batch(documents, self.embedder, index.config, index.analysers, progress)
+        self._update(lambda current: merge_batch(current, batch, replace=replace))
+        return documents
+
+    def delete(self, doc_ids: Sequence[str]) -> list[str]:
+        """Remove documents (with their comments) by id, without re-embedding or re-analysing the others;
+        returns the ids removed. An unknown id is an InputError and nothing is removed.
+
+        Saved like `add`: one writer at a time per index folder (an flock on its .lock file). A writer that
+        finds the folder saved by another since it was loaded builds on that newer index, so no document
+        is lost; one kept waiting more than `lock_timeout` seconds raises IndexBusyError."""
+        if isinstance(doc_ids, str):
+            doc_ids = [doc_ids]
+        doc_ids = list(doc_ids)
+        self._update(lambda current: delete_documents(current, doc_ids))
+        return doc_ids
+
+    def _update(self, change) -> None:
+        """Apply `change` (index -> new index) to the current index, saving it when this engine saves."""
         with self._lock:
-            updated = add_documents(self._index, documents, self.embedder, progress=progress)
-            if self.save_updates:
+            if not self.save_updates:
+                self._use(change(self._index))
+                return
+            with writer_lock(self.index_dir, self.lock_timeout):
+                current = self._index
+                if current_generation(self.index_dir) != current.generation:
+                    current = load_index(self.index_dir, analysers=ANALYSERS)  # another writer saved since we read
+                    check_compatible(current.meta(), {"model": self.embedder.name,
+                                                      "dimension": self.embedder.dimension})
+                updated = change(current)
                 save_index(updated, self.index_dir)
             self._use(updated)
-        return documents
 
     # -- questions ----------------------------------------------------------------------------
 
@@ -234,7 +271,7 @@ class Engine:
 
     def _sentence_scorer(self) -> SentenceScorer:
         if self._scorer is None:
-            self._scorer = SentenceScorer(self._index, _idf(p.text for p in self._index.passages))
+            self._scorer = SentenceScorer(self._index, self._index.analysis.idf())  # counted when indexed
         return self._scorer
 
     def _corpus_words(self) -> frozenset[str]:
@@ -245,7 +282,7 @@ class Engine:
 
     def _commissioning_facts(self) -> list[CommissioningFact]:
         if self._facts is None:
-            self._facts = extract_all(self._index.documents.values())
+            self._facts = commissioning_facts(self._index)  # extracted when each document was indexed
         return self._facts
 
     def _fact_passages(self, facts: Sequence[CommissioningFact], hits: Sequence[Hit]) -> list[str]:
@@ -253,8 +290,7 @@ class Engine:
         have = {h.passage_id for h in hits}
         wanted = []
         for fact in facts:
-            passage = next((p for p in self._index.passages if p.doc_id == fact.doc_id and p.kind == ARTICLE
-                            and p.start <= fact.sentence_start and fact.sentence_end <= p.end), None)
+            passage = self._index.article_passage(fact.doc_id, fact.sentence_start, fact.sentence_end)
             if passage and passage.id not in have:
                 have.add(passage.id)
                 wanted.append(passage.id)
@@ -262,16 +298,7 @@ class Engine:
 
     def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
-        return speaker_of(quotes_of(self._index.documents[doc_id].text), start, end)
-
-
-def _idf(texts: Iterable[str]) -> dict[str, float]:
-    frequency: Counter[str] = Counter()
-    count = 0
-    for text in texts:
-        frequency.update(set(tokenize(text)))
-        count += 1
-    return {term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
+        return speaker_of(self._index.quotes(doc_id), start, end)  # found when the document was indexed
 
 
 def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:

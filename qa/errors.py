@@ -22,6 +22,10 @@ class IndexMismatchError(IndexError_):
     """An index was built with another model, dimension or format than the one loading it."""
 
 
+class IndexBusyError(QAError):
+    """Another process held the index folder's writer lock for longer than this writer would wait."""
+
+
 class MissingDependencyError(QAError, ImportError):
     """An optional dependency is not installed; the message gives the command to install it."""
 

@@ -98,7 +98,7 @@ def test_adding_an_id_already_indexed_or_twice_is_refused_and_changes_nothing():
     with pytest.raises(InputError, match="document ids already in the index: alpha"):
         add_documents(index, [clash], embedder)
     twice = _more_documents() * 2
-    with pytest.raises(InputError, match="document ids already in the index: gamma"):
+    with pytest.raises(InputError, match="document ids given more than once: gamma"):
         add_documents(index, twice, embedder)
     assert index.passages == passages and set(index.documents) == {"alpha", "beta"}
 

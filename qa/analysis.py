@@ -1,0 +1,47 @@
+"""The analysers the engine has the index run on every document it adds: commissioning facts, read once
+when a document is indexed and kept with the index (`index.analysis`), never on a question.
+
+The index holds a generic hook (an `index.analysis.Analyser` is a name, a version and a function from a
+document to JSON rows) rather than importing this: `index` stays below `qa`, and the extractor, which
+needs the vocabulary and relation patterns of `qa`, stays where it is.
+"""
+from __future__ import annotations
+
+from index.build import CorpusIndex
+from index.records import Document
+from qa.commissioning import CommissioningFact, extract_facts
+
+# Fields a stored row leaves out: the document gives them back (its id, title and source, the sentence's text).
+_FROM_DOCUMENT = ("doc_id", "title", "sentence", "source")
+
+
+class CommissioningAnalyser:
+    """Commissioning facts of an article's text, one row per fact."""
+
+    name = "commissioning"
+    version = 1  # bump when the extractor's output changes: saved indexes are then re-analysed on load
+
+    def analyse(self, document: Document) -> list[dict]:
+        rows = []
+        for fact in extract_facts(document):
+            row = fact.to_dict()
+            for key in _FROM_DOCUMENT:
+                del row[key]
+            rows.append(row)
+        return rows
+
+
+ANALYSERS = (CommissioningAnalyser(),)
+
+
+def commissioning_facts(index: CorpusIndex) -> list[CommissioningFact]:
+    """The stored facts of every document, in document order (as `extract_all` would give them)."""
+    stored = index.analysis.rows_of(CommissioningAnalyser.name)
+    facts = []
+    for doc_id, document in index.documents.items():
+        for row in stored.get(doc_id, ()):
+            facts.append(CommissioningFact(
+                **{**row, "covers": tuple(row["covers"]), "covers_text": tuple(row["covers_text"])},
+                doc_id=doc_id, title=document.title, source=document.source,
+                sentence=document.text[row["sentence_start"]:row["sentence_end"]]))
+    return facts
