@@ -2,6 +2,7 @@
 
 Exit codes: 0 answered, 1 nothing found (the answer abstained, or search found nothing),
 2 bad input (question, path, option or file), 3 the index is missing, corrupt or mismatched,
+4 another process kept the index folder locked for longer than --wait (nothing was changed),
 141 the reader of the output closed it early (`| head`), silently, as other tools do.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Sequence
 
 from qa.terminal import json_text, one_line, plain
 
-EXIT_OK, EXIT_NOTHING_FOUND, EXIT_BAD_INPUT, EXIT_BAD_INDEX = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING_FOUND, EXIT_BAD_INPUT, EXIT_BAD_INDEX, EXIT_INDEX_BUSY = 0, 1, 2, 3, 4
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 KINDS = ("both", "article", "comment")
 MODES = ("hybrid", "lexical", "dense")
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    from qa.errors import IndexCorruptError, InputError, IngestError, MissingDependencyError, QAError
+    from qa.errors import IndexBusyError, IndexCorruptError, InputError, IngestError, MissingDependencyError, QAError
 
     try:
         code = args.run(args)
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexCorruptError as error:  # includes IndexMismatchError
         print(f"qa: index error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INDEX
+    except IndexBusyError as error:
+        print(f"qa: index busy: {one_line(error)}", file=sys.stderr)
+        return EXIT_INDEX_BUSY
     except QAError as error:
         print(f"qa: error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -98,6 +102,20 @@ def _parser() -> argparse.ArgumentParser:
         add_model_argument(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
         sub.set_defaults(run=_run_ask if name == "ask" else _run_search)
+
+    add = commands.add_parser("add", help="add pages or JSONL archives to an index (only they are embedded)")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    add.add_argument("--index", required=True, metavar="DIR", help="index folder to update")
+    add.add_argument("--replace", action="store_true", help="replace indexed documents that have the same ids")
+    delete = commands.add_parser("delete", help="remove documents (and their comments) from an index by id")
+    delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids as `qa docs --index DIR` lists them")
+    delete.add_argument("--index", required=True, metavar="DIR", help="index folder to update")
+    for sub, run in ((add, _run_add), (delete, _run_delete)):
+        sub.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                         help="how long to wait for another process writing the index (default: 120)")
+        add_model_argument(sub)
+        sub.add_argument("--json", action="store_true", help="print the change and the index summary as JSON")
+        sub.set_defaults(run=run)
 
     docs = commands.add_parser("docs", help="list the indexed articles: id (for --doc), title, date, comments")
     docs.add_argument("--index", metavar="DIR", help="index folder (default: the shipped corpus)")
@@ -187,6 +205,41 @@ def _run_index(args) -> int:
     else:
         print(plain(f"indexed {len(added)} documents; {args.out} now holds {info['documents']} documents as "
                     f"{info['passages']} passages ({info['vectors']} vectors, model {info['model']})"))
+    return EXIT_OK
+
+
+def _run_add(args) -> int:
+    engine = _open_for_update(args)
+    added = engine.add(args.paths, replace=args.replace)
+    return _print_update(args, engine, "added", [d.id for d in added])
+
+
+def _run_delete(args) -> int:
+    engine = _open_for_update(args)
+    removed = engine.delete(args.doc_ids)
+    return _print_update(args, engine, "deleted", removed)
+
+
+def _open_for_update(args):
+    from index.store import check_destination
+    from qa.errors import InputError
+
+    if not check_destination(args.index):  # refuses a file or a folder of other things, before any work
+        raise InputError(f"{args.index} holds no index; build one with `qa index PATH --out {args.index}`")
+    if not 0 <= args.wait < float("inf"):
+        raise InputError(f"--wait must be a number of seconds >= 0, got {args.wait}")
+    engine = open_engine(args.index, args.model)
+    engine.lock_timeout = args.wait
+    return engine
+
+
+def _print_update(args, engine, verb: str, doc_ids: list[str]) -> int:
+    info = engine.info()
+    if args.json:
+        print(json_text({**info, verb: doc_ids}))
+    else:
+        print(plain(f"{verb} {len(doc_ids)} documents; {args.index} now holds {info['documents']} documents as "
+                    f"{info['passages']} passages"))
     return EXIT_OK
 
 
