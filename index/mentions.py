@@ -95,7 +95,12 @@ def _people(text: str, masked: str) -> list[_Mention]:
                        or re.fullmatch(_TITLES, w) for w in words):
                 found.append(match.span(1))
     spans = sorted(set(found), key=lambda span: (span[0], -span[1]))
-    kept = [span for span in spans if not any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in spans)]
+    # Sorted by start, longest first: a span lies inside another exactly when an earlier one reaches its end.
+    kept, reach = [], -1
+    for span in spans:
+        if span[1] > reach:
+            kept.append(span)
+        reach = max(reach, span[1])
     registry: dict[str, tuple[str, str | None]] = {}  # surname -> (full name, role)
     mentions = []
     for start, end in kept:

@@ -7,9 +7,12 @@ documents a text names by `index.mentions`; here are the speech cues that tie a 
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,14 +83,18 @@ def find_quotes(text: str) -> list[Quote]:
     regions = _quote_regions(text)
     masked = _mask(text, regions)
     page = _Page(text, masked, _people(text, masked), _documents(text, masked))
-    blocks = [r for r in regions if r[2]]
+    blocks = sorted(r for r in regions if r[2])
+    block_starts = [r[0] for r in blocks]
+    block_reach = list(itertools.accumulate((r[1] for r in blocks), max))  # furthest end of blocks so far
     sentences = split_sentences(text)
     quotes: list[Quote] = []
     claimed: set[tuple[int, int, bool]] = set()
     for s, e in sentences:
-        if any(r[0] <= s and e <= r[1] for r in blocks):
+        last = bisect.bisect_right(block_starts, s) - 1  # blocks starting at or before the sentence
+        if last >= 0 and block_reach[last] >= e:
             continue  # inside a quotation: its speaker comes from the cue that opened it
-        quote = _quote_in_sentence(page, s, e, quotes, blocks, claimed)
+        near = blocks[bisect.bisect_left(block_starts, s):bisect.bisect_left(block_starts, e)]  # opening in it
+        quote = _quote_in_sentence(page, s, e, quotes, near, claimed)
         if quote:
             quotes.append(quote)
     quotes.sort(key=lambda q: q.start)
@@ -137,6 +144,54 @@ class _Page:
     masked: str
     people: list[_Mention]
     docs: list[_Mention]
+    # Lookups by position and surname, so that each cue costs the same however long the text is.
+    _people_starts: list[int] = field(init=False, repr=False)
+    _people_ends: list[int] | None = field(init=False, repr=False)  # None: ends not in order (then scanned)
+    _people_at: dict = field(init=False, repr=False)  # an end or tail offset -> indexes of people there
+    _by_surname: dict = field(init=False, repr=False)  # surname -> (starts, people) in order
+    _docs_at: dict = field(init=False, repr=False)  # start offset -> documents named there
+
+    def __post_init__(self) -> None:
+        at, surnames, docs = defaultdict(list), defaultdict(lambda: ([], [])), defaultdict(list)
+        for i, person in enumerate(self.people):
+            for offset in {person.end, person.tail, person.end + 1}:
+                at[offset].append(i)
+            starts, people = surnames[person.name.split()[-1]]
+            starts.append(person.start)
+            people.append(person)
+        for document in self.docs:
+            docs[document.start].append(document)
+        ends = [m.end for m in self.people]
+        set_ = object.__setattr__
+        set_(self, "_people_starts", [m.start for m in self.people])
+        set_(self, "_people_ends", ends if all(a <= b for a, b in zip(ends, ends[1:])) else None)
+        set_(self, "_people_at", dict(at))
+        set_(self, "_by_surname", dict(surnames))
+        set_(self, "_docs_at", dict(docs))
+
+    def docs_starting(self, start: int) -> list[_Mention]:
+        return self._docs_at.get(start, [])
+
+    def last_person_ending_by(self, at: int) -> _Mention | None:
+        """The last person mention (in text order) that ends at or before `at`."""
+        if self._people_ends is None:
+            before = [m for m in self.people if m.end <= at]
+            return before[-1] if before else None
+        i = bisect.bisect_right(self._people_ends, at)
+        return self.people[i - 1] if i else None
+
+    def people_near(self, p: int) -> list[_Mention]:
+        """People whose mention ends at `p`, one character before it, or whose tail ends there; last first."""
+        return [self.people[i] for i in sorted(self._people_at.get(p, ()), reverse=True)]
+
+    def people_starting_in(self, start: int, end: int) -> list[_Mention]:
+        """People whose mention starts in [start, end), in text order."""
+        return self.people[bisect.bisect_left(self._people_starts, start):bisect.bisect_left(self._people_starts, end)]
+
+    def last_with_surname_before(self, surname: str, start: int) -> _Mention | None:
+        starts, people = self._by_surname.get(surname, ((), ()))
+        i = bisect.bisect_left(starts, start)
+        return people[i - 1] if i else None
 
 
 @dataclass(frozen=True)
@@ -154,7 +209,7 @@ def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks:
     masked = page.masked
     according = _ACCORDING.search(masked, s, e)
     if according:
-        named = [d for d in page.docs if d.start == according.end()]
+        named = page.docs_starting(according.end())
         who = _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end) if named \
             else _forward_speaker(page, according.end(), e)
         if who:  # "According to X, ..." or "..., according to X."
@@ -222,7 +277,7 @@ def _subject(page: _Page, s: int, e: int, verb: re.Match, quotes: list[Quote]) -
     pronoun = re.search(r"\b(he|she|it|they)$", left, re.IGNORECASE)
     if pronoun:
         return _resolve_pronoun(page, pronoun.group(1).lower(), s + pronoun.start(), quotes)
-    for person in reversed(page.people):
+    for person in page.people_near(p):
         if p in (person.tail, person.end) or masked[person.end : p] == ",":
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     document = _document_subject(page, clause, p)
@@ -241,8 +296,8 @@ def _resolve_pronoun(page: _Page, pronoun: str, at: int, quotes: list[Quote]) ->
     """he/she: the last person named; it: the last document or organisation; they: the last group or
     organisation quoted."""
     if pronoun in ("he", "she"):
-        before = [m for m in page.people if m.end <= at]
-        return _Speaker(before[-1].name, before[-1].role, PERSON, before[-1].start, before[-1].end) if before else None
+        last = page.last_person_ending_by(at)
+        return _Speaker(last.name, last.role, PERSON, last.start, last.end) if last else None
     kinds = (DOCUMENT, ORGANISATION) if pronoun == "it" else (GROUP, ORGANISATION)
     candidates = [_as_speaker(q) for q in quotes if q.kind in kinds and q.speaker_end <= at]
     if pronoun == "it":
@@ -260,7 +315,7 @@ def _document_subject(page: _Page, clause: int, p: int) -> _Speaker | None:
                      page.masked[clause:p])
     if not match:
         return None
-    named = [d for d in page.docs if d.start == clause and d.end <= p]
+    named = [d for d in page.docs_starting(clause) if d.end <= p]
     if named and (named[0].head != named[0].name or clause + match.end() == p):
         return _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end)
     name = page.text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
@@ -310,7 +365,7 @@ def _forward_speaker(page: _Page, start: int, end: int) -> _Speaker | None:
     if tokens and tokens[0].group().lower() == "the":
         tokens = tokens[1:]
     lead = re.match(r"[^,.;:░]*", masked[start:end]).end() + start
-    for person in page.people:
+    for person in page.people_starting_in(start, lead):
         if start <= person.start < lead and all(_is_nameish(t.group()) or t.group().lower() in _ROLE_SET
                                                  for t in _tokens(masked, start, person.start)):
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
@@ -349,9 +404,9 @@ def _interpret(page: _Page, run: list[re.Match]) -> _Speaker | None:
     if not all(_is_nameish(w) for w in (words[0], words[-1])) \
             or not all(_is_nameish(w) or w in ("of", "and", "&") for w in words):
         return None  # "Department of Health and Social Care" is a name; "plans for change" is not
-    known = [m for m in page.people if m.name.split()[-1] == words[-1] and m.start < start]
+    known = page.last_with_surname_before(words[-1], start)
     if known:
-        return _Speaker(known[-1].name, known[-1].role, PERSON, start, end)
+        return _Speaker(known.name, known.role, PERSON, start, end)
     if 2 <= len(words) <= 3 and all(re.fullmatch(_NAME, w) and w.lower() not in _ORG_WORDS for w in words):
         return _Speaker(text[start:end], None, PERSON, start, end)
     return _Speaker(text[start:end], None, ORGANISATION, start, end)

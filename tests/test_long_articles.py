@@ -1,0 +1,37 @@
+"""Extraction at index time is linear in the text's length: a long article (an archive's 5 MB page) costs
+in proportion to its size, not to its size squared. Timed as a ratio on the same machine in one run, so a
+busy machine slows both sizes alike."""
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from eval.scale_benchmark import article
+from index.records import Document
+from index.speakers import find_quotes
+from qa.commissioning import extract_facts
+
+
+def _article(paragraphs: int) -> Document:
+    made = article(random.Random(7), 1, paragraphs=paragraphs)
+    return Document(id="long", title=made["title"], text=made["text"])
+
+
+def _seconds(work, document: Document) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        found = work(document)
+        best = min(best, time.perf_counter() - started)
+    assert found  # the synthetic article holds quotes and facts: the extractors really ran
+    return best
+
+
+@pytest.mark.parametrize("work", [lambda d: find_quotes(d.text), extract_facts], ids=["quotes", "facts"])
+def test_eight_times_the_text_costs_about_eight_times_the_time(work):
+    short, long = _article(80), _article(640)  # about 25 kB and 200 kB, with several hundred quotes
+    assert 7 < len(long.text) / len(short.text) < 9
+    ratio = _seconds(work, long) / _seconds(work, short)
+    assert ratio < 16, f"8x the text took {ratio:.1f}x the time: extraction is not linear in the text's length"
