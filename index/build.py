@@ -150,7 +150,7 @@ def prepare_batch(documents: Sequence[Document], embedder: Embedder, config: Ind
 
 def add_documents(index: CorpusIndex, documents: Sequence[Document], embedder: Embedder,
                   progress: bool | None = None, *, replace: bool = False) -> CorpusIndex:
-    """A new index with `documents` added; only they are embedded and analysed. An id already indexed is an
+    """A new index with `documents` added; only they are embedded, analysed and tokenised. An id already indexed is an
     InputError, unless `replace`: then the indexed document of that id is deleted first."""
     _check_same_model(index, embedder)
     return merge_batch(index, prepare_batch(documents, embedder, index.config, index.analysers, progress),
@@ -179,7 +179,7 @@ def merge_batch(index: CorpusIndex, batch: Batch, *, replace: bool = False) -> C
         passages=passages,
         window_passage=np.concatenate([index.window_passage, batch.window_passage + len(index.passages)]),
         dense=dense,
-        lexical=LexicalIndex.build(lexical_texts(passages, analysis.quotes)),
+        lexical=index.lexical.extended(lexical_texts(batch.passages, analysis.quotes)),  # only the new tokenised
         model=index.model, config=index.config,
         sentence_vectors=np.concatenate([index.sentence_vectors, batch.sentence_vectors]),
         model_path=index.model_path or batch.model_path,
@@ -188,8 +188,8 @@ def merge_batch(index: CorpusIndex, batch: Batch, *, replace: bool = False) -> C
 
 
 def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
-    """A new index without the documents `doc_ids` and their comments; nothing is embedded again (the kept
-    vectors are copied), and the lexical side is rebuilt from the kept passages' text."""
+    """A new index without the documents `doc_ids` and their comments; nothing is embedded or tokenised again
+    (the kept vectors are copied; BM25 is rescored from the kept passages' stored term counts)."""
     if isinstance(doc_ids, str):
         raise InputError(f"doc_ids must be a list of document ids, got the string {doc_ids!r}")
     gone = list(dict.fromkeys(doc_ids))
@@ -208,7 +208,7 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
         passages=passages,
         window_passage=new_row[index.window_passage[~window_removed]].astype(np.int64),
         dense=index.dense.without(np.flatnonzero(window_removed)),
-        lexical=LexicalIndex.build(lexical_texts(passages, analysis.quotes)),
+        lexical=index.lexical.without(np.flatnonzero(removed)),
         model=index.model, config=index.config,
         sentence_vectors=index.sentence_vectors[~sentence_removed],
         model_path=index.model_path, analysis=analysis, analysers=index.analysers,

@@ -1,16 +1,18 @@
-"""Lexical (BM25) index over passage texts: bm25s computes the scores, plain numpy serves queries.
+"""Lexical (BM25) index over passage texts: plain numpy computes the scores and serves queries.
 
-The index is bm25s's eager score matrix in CSC form (one column per term, one row per passage), so
-a query's scores are the sum of its terms' columns. Saved as .npy arrays plus JSON, never pickle.
+The index is an eager score matrix in CSC form (one column per term, one row per passage), so a query's
+scores are the sum of its terms' columns. Beside it are each entry's term count and each passage's
+length, so adding or removing passages rescores the matrix in a few vectorised passes without
+tokenising the other passages again. Saved as .npy arrays plus JSON, never pickle.
 """
 from __future__ import annotations
 
 import io
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -24,6 +26,8 @@ FILES = {
     "data": "lexical.data.npy",
     "indices": "lexical.indices.npy",
     "indptr": "lexical.indptr.npy",
+    "tf": "lexical.tf.npy",
+    "lengths": "lexical.lengths.npy",
     "vocab": "lexical.vocab.json",
     "params": "lexical.params.json",
 }
@@ -60,30 +64,85 @@ class LexicalIndex:
     """BM25 scores of every passage for a query; rows are passage positions in build order."""
 
     def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                 terms: list[str], rows: int, k1: float, b: float) -> None:
+                 terms: list[str], rows: int, k1: float, b: float,
+                 tf: np.ndarray | None = None, lengths: np.ndarray | None = None) -> None:
         self._data, self._indices, self._indptr = data, indices, indptr
-        self._vocab = {term: i for i, term in enumerate(terms)}
+        self._terms = list(terms)
+        self._vocab = {term: i for i, term in enumerate(self._terms)}
         self._rows, self.k1, self.b = rows, k1, b
+        self._tf = tf if tf is not None else np.zeros(len(data), dtype=np.int32)  # count of each entry's term
+        self._lengths = lengths if lengths is not None else np.zeros(rows, dtype=np.int32)  # terms per passage
+
+    @classmethod
+    def _from_counts(cls, columns: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+                     terms: list[str], k1: float, b: float) -> "LexicalIndex":
+        """The index of (term column, row, count) entries: sorted into CSC by column then row, and scored.
+        Columns with no entry are dropped, so the vocabulary holds only terms the passages use."""
+        used = np.bincount(columns, minlength=len(terms)) > 0
+        if not used.all():
+            renumber = np.cumsum(used) - 1
+            columns, terms = renumber[columns], [t for t, keep in zip(terms, used) if keep]
+        order = np.lexsort((rows, columns))
+        columns, rows, tf = columns[order], rows[order].astype(np.int32), tf[order].astype(np.int32)
+        df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        count = len(lengths)
+        if len(tf):
+            # Lucene BM25: idf = ln(1 + (N - df + 0.5) / (df + 0.5)); tf / (tf + k1 (1 - b + b len / avglen)).
+            idf = np.log1p((count - df + 0.5) / (df + 0.5))
+            length_norm = k1 * (1 - b + b * lengths[rows] / lengths.mean())
+            data = (np.repeat(idf, df) * tf / (tf + length_norm)).astype(np.float32)
+        else:
+            data = np.zeros(0, dtype=np.float32)
+        return cls(data, rows, indptr, terms, count, float(k1), float(b), tf, lengths.astype(np.int32))
+
+    def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(column, row, count) of every stored entry."""
+        columns = np.repeat(np.arange(len(self._terms), dtype=np.int64), np.diff(self._indptr))
+        return columns, self._indices.astype(np.int64), self._tf
+
+    def extended(self, texts: list[str]) -> "LexicalIndex":
+        """A new index with `texts` appended as rows len(self)...; only they are tokenised."""
+        _check_texts(texts)
+        vocab, terms = dict(self._vocab), list(self._terms)
+        new_columns, new_rows, new_tf, lengths = [], [], [], []
+        for offset, text in enumerate(texts):
+            tokens = tokenize(text)
+            lengths.append(len(tokens))
+            for term, count in Counter(tokens).items():
+                if term not in vocab:
+                    vocab[term] = len(terms)
+                    terms.append(term)
+                new_columns.append(vocab[term])
+                new_rows.append(self._rows + offset)
+                new_tf.append(count)
+        columns, rows, tf = self._entries()
+        return LexicalIndex._from_counts(
+            np.concatenate([columns, np.array(new_columns, dtype=np.int64)]),
+            np.concatenate([rows, np.array(new_rows, dtype=np.int64)]),
+            np.concatenate([tf, np.array(new_tf, dtype=np.int32)]),
+            np.concatenate([self._lengths, np.array(lengths, dtype=np.int32)]), terms, self.k1, self.b)
+
+    def without(self, rows: np.ndarray) -> "LexicalIndex":
+        """A new index without the passages at `rows` (later rows move up); nothing is tokenised."""
+        removed = np.zeros(self._rows, dtype=bool)
+        removed[np.asarray(rows, dtype=np.int64)] = True
+        renumber = np.cumsum(~removed) - 1
+        columns, entry_rows, tf = self._entries()
+        keep = ~removed[entry_rows]
+        return LexicalIndex._from_counts(columns[keep], renumber[entry_rows[keep]], tf[keep],
+                                         self._lengths[~removed], self._terms, self.k1, self.b)
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> "LexicalIndex":
         """Tokenize `texts` and precompute their BM25 (Lucene variant) term scores."""
-        if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-            raise InputError("texts must be a list of strings")
+        _check_texts(texts)
         if isinstance(k1, bool) or not isinstance(k1, (int, float)) or not 0 <= k1 < float("inf"):
             raise InputError(f"k1 must be a finite number >= 0, got {k1!r}")
         if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b <= 1:
             raise InputError(f"b must be a number between 0 and 1, got {b!r}")
-        tokens = [tokenize(t) for t in texts]
-        if not any(tokens):  # bm25s cannot index a corpus without a single term
-            empty = np.zeros(0, dtype=np.float32)
-            return cls(empty, np.zeros(0, np.int32), np.zeros(1, np.int64), [], len(texts), float(k1), float(b))
-        bm25 = bm25s.BM25(k1=k1, b=b, method=METHOD)
-        bm25.index(tokens, show_progress=False)
-        # bm25s appends an empty-string term past the last matrix column; it is no term of ours.
-        terms = sorted((t for t in bm25.vocab_dict if t), key=bm25.vocab_dict.__getitem__)
-        s = bm25.scores
-        return cls(s["data"], s["indices"], s["indptr"], terms, int(s["num_docs"]), float(k1), float(b))
+        empty = cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), [], 0, float(k1), float(b))
+        return empty.extended(texts)
 
     def __len__(self) -> int:
         return self._rows
@@ -122,14 +181,14 @@ class LexicalIndex:
     def to_files(self) -> dict[str, bytes]:
         """The index as .npy arrays (allow_pickle=False) and JSON vocabulary/parameters."""
         files = {}
-        for key, array in (("data", self._data), ("indices", self._indices), ("indptr", self._indptr)):
+        for key, array in (("data", self._data), ("indices", self._indices), ("indptr", self._indptr),
+                           ("tf", self._tf), ("lengths", self._lengths)):
             buffer = io.BytesIO()
             np.save(buffer, np.asarray(array), allow_pickle=False)
             files[FILES[key]] = buffer.getvalue()
-        terms = sorted(self._vocab, key=self._vocab.__getitem__)
-        files[FILES["vocab"]] = json.dumps(terms, ensure_ascii=False).encode("utf-8")
+        files[FILES["vocab"]] = json.dumps(self._terms, ensure_ascii=False).encode("utf-8")
         params = {"k1": self.k1, "b": self.b, "method": METHOD, "rows": self._rows,
-                  "tokenizer_version": TOKENIZER_VERSION, "bm25s_version": bm25s.__version__}
+                  "tokenizer_version": TOKENIZER_VERSION}
         files[FILES["params"]] = json.dumps(params, indent=1).encode("utf-8")
         return files
 
@@ -147,11 +206,20 @@ class LexicalIndex:
                 f"version {params.get('tokenizer_version')!r}; this library uses {METHOD!r} and version "
                 f"{TOKENIZER_VERSION}: rebuild the index"
             )
-        data, indices, indptr = (_npy(files, FILES[key]) for key in ("data", "indices", "indptr"))
+        data, indices, indptr, tf, lengths = (_npy(files, FILES[key])
+                                              for key in ("data", "indices", "indptr", "tf", "lengths"))
         rows = params.get("rows")
         _check_consistent(data, indices, indptr, terms, rows)
+        if len(tf) != len(data) or len(lengths) != rows:
+            raise IndexCorruptError(f"the lexical index has {len(tf)} term counts for {len(data)} entries and "
+                                    f"{len(lengths)} passage lengths for {rows} rows")
         return cls(data.astype(np.float32, copy=False), indices, indptr, terms, rows,
-                   float(params.get("k1", 1.5)), float(params.get("b", 0.75)))
+                   float(params.get("k1", 1.5)), float(params.get("b", 0.75)), tf, lengths)
+
+
+def _check_texts(texts: object) -> None:
+    if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
+        raise InputError("texts must be a list of strings")
 
 
 def _json(files: dict[str, bytes], name: str, kind: type) -> object:

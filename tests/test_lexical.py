@@ -145,3 +145,28 @@ def test_build_of_ten_thousand_passages_is_fast():
     started = time.perf_counter()
     LexicalIndex.build(texts)
     assert time.perf_counter() - started < 5.0
+
+
+def test_extending_and_removing_rows_tokenises_only_the_new_and_matches_a_fresh_build(monkeypatch):
+    import index.lexical
+
+    more = ["Councils in Greater Manchester will commission GP services.", "", "PCTs were scrapped in 2013."]
+    calls = []
+    real = index.lexical.tokenize
+    monkeypatch.setattr(index.lexical, "tokenize", lambda text: calls.append(text) or real(text))
+    extended = LexicalIndex.build(CORPUS).extended(more)
+    assert calls == CORPUS + more  # each text once: the first four when built, then only the new ones
+    calls.clear()
+    shrunk = extended.without([0, 4])
+    assert calls == []
+    queries = ("Greater Manchester deal", "community services commissioned", "PCTs scrapped", "NHS", "council")
+    for got, texts in ((extended, CORPUS + more), (shrunk, CORPUS[1:] + more[1:])):
+        fresh = LexicalIndex.build(texts)
+        assert len(got) == len(texts)
+        for query in queries:
+            np.testing.assert_array_equal(got.scores(query), fresh.scores(query))
+            np.testing.assert_allclose(got.scores(query), _bm25_reference(texts, query), rtol=1e-5)
+        assert got.known_share("nhs deal") == fresh.known_share("nhs deal")
+    assert shrunk.known_share("nhs") == 0.0  # a term only the removed rows held is gone from the vocabulary
+    files = shrunk.to_files()
+    assert LexicalIndex.from_files(files).search("community services", 5) == shrunk.search("community services", 5)
