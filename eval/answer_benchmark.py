@@ -35,7 +35,7 @@ from eval.metrics import auroc, containment, hit_at_k, percentile, reciprocal_ra
 from eval.near_misses import names, near_miss
 from eval.sets import DATA_DIR, PULSE_QUESTIONS, is_relevant, load_jsonl
 from eval.squad_splits import heldout_articles
-from qa import Engine, split_sentences
+from qa import Engine, IndexCorruptError, split_sentences
 
 COVID_QA = Path(__file__).resolve().parent / "data" / "covid-qa" / "covid-qa.json"
 SETS = ("squad-dev", "covid-report", "plain", "pulse", "squad-calibration", "covid-calibration")
@@ -142,11 +142,17 @@ def _slug(doc_id: str) -> str:
 def open_engine(name: str, records: list[dict]) -> Engine:
     """An engine over the set's corpus, built once and cached by the corpus's content."""
     payload = "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
-    folder = CACHE / f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
-    if (folder / "manifest.json").is_file():
-        return Engine.load(folder)
+    key = f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+    for generation in range(1, 10):  # another version of the library may have cached it in a format this one refuses
+        folder = CACHE / (key if generation == 1 else f"{key}-{generation}")
+        if not (folder / "manifest.json").is_file():
+            break
+        try:
+            return Engine.load(folder)
+        except IndexCorruptError:
+            continue
     folder.parent.mkdir(parents=True, exist_ok=True)
-    source = folder.parent / f"{folder.name}.jsonl"
+    source = CACHE / f"{key}.jsonl"
     source.write_text(payload + "\n", encoding="utf-8")
     return Engine.build([source], folder, progress=False)
 

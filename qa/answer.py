@@ -6,7 +6,7 @@ reader's view, and questions of fact are answered from reporting first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -14,6 +14,7 @@ import numpy as np
 from index.build import CorpusIndex
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT
+from qa.answer_model import AnswerModel, features
 from qa.errors import InputError
 from qa.types import Answer, Citation, Hit
 
@@ -24,26 +25,32 @@ SpeakerLookup = Callable[[str, int, int], Any]
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    """How answers are composed. `min_confidence` comes from `python -m eval.calibrate_abstention`: the
-    mean of the thresholds chosen on each half of the shipped question set, each scored on the other half."""
+    """How answers are composed. `min_confidence` None means the answer model's calibrated threshold
+    (fitted by `python -m training.calibrate_answers` on a split neither trained on nor reported)."""
 
     max_sentences: int = 3
     passages: int = 5  # sentences are drawn from this many top passages
-    min_confidence: float = 0.41
-    relative_cutoff: float = 0.75  # a further sentence must score at least this share of the best
+    min_confidence: float | None = None
+    relative_cutoff: float = 0.75  # a further sentence must be at least this share as likely to answer as the best
+    rescored: int = 16  # sentences (ranked by the cheap prior) that the answer model reads
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
             raise InputError(f"max_sentences must be between 1 and 10, got {self.max_sentences}")
         if not 1 <= self.passages <= 50:
             raise InputError(f"passages must be between 1 and 50, got {self.passages}")
-        if not 0.0 <= self.min_confidence <= 1.0:
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
+        if not 1 <= self.rescored <= 200:
+            raise InputError(f"rescored must be between 1 and 200, got {self.rescored}")
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved passage, scored against the question."""
+    """A sentence of a retrieved passage, scored against the question.
+
+    `score` is the cheap prior until the answer model has read the sentence; then it is the probability
+    that the sentence answers the question (see `rescore`)."""
 
     hit: Hit
     start: int
@@ -52,12 +59,13 @@ class Candidate:
     coverage: float  # idf-weighted share of the question's terms the sentence contains
     similarity: float  # cosine between sentence and question
     score: float
+    features: tuple[float, ...] = ()  # what the answer model's score was computed from, once it has read it
 
 
 class SentenceScorer:
-    """Scores the sentences of retrieved passages against a question, by meaning and by its rarer words.
+    """Lists the sentences of retrieved passages with a cheap prior: which ones the answer model reads.
 
-    Sentence vectors come from the index (embedded when it was built), so this never runs the model.
+    Sentence vectors come from the index (embedded when it was built), so this never runs the embedder.
     """
 
     def __init__(self, index: CorpusIndex, idf: dict[str, float]):
@@ -67,7 +75,6 @@ class SentenceScorer:
 
     def candidates(self, question: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
         terms = self._weights(question)
-        best_hit = max((hit.score for hit in hits), default=1.0) or 1.0
         result = []
         for hit in hits:
             row = self.index.passage_row[hit.passage_id]
@@ -77,8 +84,8 @@ class SentenceScorer:
             for (start, end), similarity in zip(passage.sentences, similarities):
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = self._coverage(terms, text)
-                score = 0.5 * float(similarity) + 0.35 * coverage + 0.15 * max(hit.score, 0.0) / best_hit
-                result.append(Candidate(hit, start, end, text, coverage, float(similarity), score))
+                prior = float(similarity) + coverage  # a sentence close in meaning or in rare words is worth reading
+                result.append(Candidate(hit, start, end, text, coverage, float(similarity), prior))
         return result
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -92,56 +99,50 @@ class SentenceScorer:
         return sum(w for term, w in weights.items() if term in present) / total
 
 
-def confidence(best: Candidate | None, unfamiliar: float = 0.0, wanted: str | None = None) -> float:
-    """How strongly a sentence answers: meaning and word evidence must both be there.
-
-    `unfamiliar` is the share of the question's names the corpus never mentions (see `unfamiliar_share`):
-    a question about Leeds cannot be answered from articles that never mention Leeds. `wanted` is the
-    kind of answer the question asks for (`answer_type`); a sentence without one answers it less well.
-    """
-    if best is None:
-        return 0.0
-    fit = 1.0 if wanted is None or _ANSWER_TYPES[wanted][1].search(best.text) else TYPE_MISMATCH
-    return float((0.6 * best.similarity + 0.4 * best.coverage) * (1.0 - unfamiliar) * fit)
-
-
-TYPE_MISMATCH = 0.8  # a "how many" question answered by a sentence with no number is a weaker answer
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_ANSWER_TYPES = {
-    "number": (re.compile(r"^\s*(?:how (?:many|much|big|large)|what (?:proportion|share|percentage|number))\b", re.I),
-               re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-                          r"hundred|thousand|million|billion|half|quarter|third|majority|most|all|none)\b", re.I)),
-    "date": (re.compile(r"^\s*(?:when|by when|from when|by what date|what date|which year|in what year)\b", re.I),
-             re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|year|month|week|today|yesterday|next|last|spring|summer|"
-                        r"autumn|winter|election)\b", re.I)),
-}
+def rescore(model: AnswerModel, question: str, candidates: Sequence[Candidate], keep: int,
+            must_read: set[tuple[str, int, int]] = frozenset()) -> list[Candidate]:
+    """The `keep` best candidates by prior (and every sentence in `must_read`, as (doc_id, start, end)),
+    read by the answer model: `score` becomes the sentence's calibrated probability of answering and
+    `features` what it was computed from (`qa.answer_model.FEATURES`). Best first."""
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    chosen = ranked[:keep] + [c for c in ranked[keep:] if (c.hit.doc_id, c.start, c.end) in must_read]
+    if not chosen:
+        return []
+    table = features(question, model.score(question, [c.text for c in chosen]), [c.text for c in chosen],
+                     [c.hit.text for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen])
+    probabilities = model.calibration.sentence_probability(table)
+    return sorted((replace(c, score=float(p), features=tuple(row)) for c, p, row in zip(chosen, probabilities, table)),
+                  key=lambda c: -c.score)
 
 
-def answer_type(question: str) -> str | None:
-    """"number" or "date" when the question asks for one (how many, when...), else None."""
-    return next((name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)), None)
+# What readers think is not a fact a sentence states: the answer model, trained on questions of fact, gives
+# every comment a low score. For an opinion question a comment is scored by how closely it matches the
+# question in meaning and rare words (the prior), mapped so that OPINION_MATCH, the share at which the
+# hand-set confidence of earlier versions answered, reads as an even chance. Not learned: no training data
+# of opinion questions exists here (see the README's limitations).
+OPINION_MATCH = 0.41
 
 
-_WORD = re.compile(r"[\w'’-]+")
+def readers_views(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Comment candidates rescored by their match with the question (see OPINION_MATCH), best first. When
+    the article whose reporting best matches the question has comments among them, comments under other
+    articles are left out: a word in common ("Manchester Airport") does not put a thread on the topic."""
+    rescored = [replace(c, score=float(1 / (1 + np.exp(-12 * (0.6 * c.similarity + 0.4 * c.coverage - OPINION_MATCH)))))
+                if c.hit.kind == COMMENT else c for c in candidates]
+    on_topic = {c.hit.doc_id for c in rescored if c.hit.kind == ARTICLE and c.hit.rank == 1}
+    if any(c.hit.kind == COMMENT and c.hit.doc_id in on_topic for c in rescored):
+        rescored = [c for c in rescored if c.hit.kind != COMMENT or c.hit.doc_id in on_topic]
+    return sorted(rescored, key=lambda c: -c.score)
 
 
-def corpus_words(texts) -> frozenset[str]:
-    """Every word of the corpus, lower-cased, possessives dropped: what `unfamiliar_share` checks against."""
-    return frozenset(_bare(w) for text in texts for w in _WORD.findall(text))
-
-
-def unfamiliar_share(question: str, known: frozenset[str]) -> float:
-    """Share of the question's names (capitalised words after the first, and numbers) absent from the corpus."""
-    words = _WORD.findall(question)
-    # A lone digit ("option 2", "(0)") names nothing; years and sums ("2019", "17") do.
-    names = [w for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or (w.isdigit() and len(w) > 1)]
-    if not names:
-        return 0.0
-    return sum(_bare(w) not in known for w in names) / len(names)
-
-
-def _bare(word: str) -> str:
-    return re.sub(r"['’]s?$", "", word.lower())
+def rank_passages(hits: Sequence[Hit], scored: Sequence[Candidate]) -> list[Hit]:
+    """`hits` reordered by how well their best sentence answers (retrieval order breaks ties and ranks
+    passages the model did not read, after those it did)."""
+    best: dict[str, float] = {}
+    for candidate in scored:
+        best[candidate.hit.passage_id] = max(best.get(candidate.hit.passage_id, 0.0), candidate.score)
+    ordered = sorted(enumerate(hits), key=lambda pair: (-best.get(pair[1].passage_id, -1.0), pair[0]))
+    return [replace(hit, rank=rank) for rank, (_, hit) in enumerate(ordered, start=1)]
 
 
 def choose_sentences(candidates: Sequence[Candidate], prefer: str, config: AnswerConfig) -> list[Candidate]:
@@ -178,14 +179,22 @@ FALLBACK_NOTES = {
 
 
 def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: Sequence[Hit],
-            config: AnswerConfig, speaker_of: SpeakerLookup | None = None, wanted: str | None = None) -> Answer:
+            config: AnswerConfig, speaker_of: SpeakerLookup | None = None, wanted: str | None = None,
+            elsewhere: Sequence[str] = ()) -> Answer:
     """An Answer from chosen sentences, or an abstention that still lists the nearest passages.
 
+    `score` is the answer's confidence; `config.min_confidence` must be set (the engine fills in the
+    model's calibrated threshold).
+
     `wanted` is the side the question asked for ("article" or "comment"); when the answer had to come
-    from the other side, it opens by saying so.
+    from the other side, it opens by saying so. `elsewhere` names the places the articles report the
+    asked-for thing for instead of the one asked about; an abstention says so.
     """
+    if config.min_confidence is None:
+        raise InputError("compose needs AnswerConfig.min_confidence (Engine.ask fills in the calibrated threshold)")
     if not chosen or score < config.min_confidence:
-        return Answer(question=question, text=NOTHING_FOUND + " The nearest passages are listed as sources.",
+        where = f" They report it for {_and(elsewhere)}, not for the place asked about." if elsewhere else ""
+        return Answer(question=question, text=NOTHING_FOUND + where + " The nearest passages are listed as sources.",
                       abstained=True, nearest=tuple(nearest), confidence=score)
     reporting = [c for c in chosen if c.hit.kind == ARTICLE]
     comments = [c for c in chosen if c.hit.kind == COMMENT]
@@ -203,6 +212,10 @@ def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: S
         lines.insert(0, FALLBACK_NOTES[wanted])
     return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations),
                   nearest=tuple(nearest), confidence=score)
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 _QUOTE_MARKS = ("'", '"', "‘", "’", "“", "”")

@@ -16,16 +16,18 @@ from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
 from index.records import ARTICLE, COMMENT, Document
 from index.store import DEFAULT_LOCK_TIMEOUT, FORMAT_VERSION, check_compatible, current_generation, writer_lock
-from qa.answer import (AnswerConfig, Candidate, SentenceScorer, answer_type, choose_sentences, compose,
-                       confidence, corpus_words, unfamiliar_share)
+from qa.answer import (AnswerConfig, Candidate, SentenceScorer, choose_sentences, compose, rank_passages,
+                       readers_views, rescore)
+from qa.answer_model import AnswerModel
 from qa.analysis import ANALYSERS, commissioning_facts
 from qa.commissioning import CommissioningFact, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
+from qa.place_fit import asked_places, elsewhere
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
 from qa.speakers import Quote, speaker_of
 from qa.types import Answer, Hit, Passage
-from qa.who_answers import FACT_BONUS, matching_facts
+from qa.who_answers import matching_facts
 
 MAX_QUESTION_CHARS = 1000
 _NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: Python allows them in str, no encoder does
@@ -64,8 +66,10 @@ class Engine:
     """Search and cited answers over one corpus index. Safe to share between threads."""
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, *, retrieval: RetrievalConfig = RetrievalConfig(),
-                 answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None):
+                 answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None,
+                 answer_model: AnswerModel | None = None):
         self.embedder = embedder
+        self.answer_model = answer_model  # None: the shipped model, loaded once per process
         self.retrieval_config = retrieval
         self.answer_config = answer
         self.index_dir = Path(index_dir) if index_dir else None
@@ -83,7 +87,6 @@ class Engine:
         self._retriever = Retriever(index, self.embedder, self.retrieval_config)
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
-        self._words: frozenset[str] | None = None
 
     # -- construction -------------------------------------------------------------------------
 
@@ -135,7 +138,8 @@ class Engine:
                    answer: AnswerConfig | None = None) -> "Engine":
         """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
         engine = Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
-                        answer=answer or self.answer_config, index_dir=self.index_dir)
+                        answer=answer or self.answer_config, index_dir=self.index_dir,
+                        answer_model=self.answer_model)
         engine.save_updates = self.save_updates
         return engine
 
@@ -210,37 +214,58 @@ class Engine:
 
     def ask(self, question: str, *, k: int = 5, kind: str = "both", doc_ids: Sequence[str] | None = None,
             mode: str | None = None) -> Answer:
-        """A cited, extractive answer, or an abstention listing the nearest passages."""
+        """A cited, extractive answer, or an abstention listing the nearest passages.
+
+        The answer model reads the question with each candidate sentence; `Answer.confidence` is the
+        calibrated probability that the best one answers it, and below the threshold `ask` abstains.
+        """
         question = check_question(question)
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
-        retriever = self._retriever
-        wanted = kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
-        prefer = wanted
+        retriever, config = self._retriever, self._answer_settings()
+        wanted = prefer = self._side_asked(question, kind)
         vector = retriever.query_vector(question)
         candidates, facts = self._candidates(question, vector, prefer, kind, doc_ids, mode)
-        unfamiliar, answer_kind = unfamiliar_share(question, self._corpus_words()), answer_type(question)
-        strength = {side: max((confidence(c, unfamiliar, answer_kind) for c in candidates if c.hit.kind == side),
-                              default=0.0)
+        calibration = self._answer_model().calibration
+        candidates, reported_elsewhere = _about_the_asked_place(question, candidates, calibration, config)
+        if wanted == COMMENT and question_intent(question) == OPINION:
+            candidates = readers_views(candidates)
+        strength = {side: calibration.confidence(max((c.score for c in candidates if c.hit.kind == side), default=0.0))
                     for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
-        if strength[prefer] < self.answer_config.min_confidence:
+        if strength[prefer] < config.min_confidence:
             # The preferred side has no answer: the other may (a comment is still labelled as a
             # reader's view; an opinion quoted in reporting is attributed to its speaker).
             prefer = max(strength, key=strength.get)
         # One side answers: a comment never stands in for reporting, and reporting does not dilute
         # what readers said (the side that did not answer is still in `nearest`).
-        chosen = [c for c in choose_sentences(candidates, prefer, self.answer_config) if c.hit.kind == prefer]
-        nearest = retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector)
-        answer = compose(question, chosen, max(strength.values()), nearest, self.answer_config, self._speaker,
-                         wanted=wanted)
+        chosen = [c for c in choose_sentences(candidates, prefer, config) if c.hit.kind == prefer]
+        nearest = rank_passages(retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector),
+                                candidates)
+        answer = compose(question, chosen, max(strength.values()), nearest, config, self._speaker, wanted=wanted,
+                         elsewhere=reported_elsewhere)
         cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
         used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
         return replace(answer, facts=used) if used else answer
 
+    def scored_sentences(self, question: str, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
+                         mode: str | None = None) -> list[Candidate]:
+        """The sentences `ask` chooses from, best first, each with its probability of answering (`score`)
+        and the features the answer model computed it from: to see why an answer was given, or to fit the
+        calibration (`python -m training.calibrate_answers`)."""
+        question = check_question(question)
+        check_choice("kind", kind, KIND_FILTERS)
+        vector = self._retriever.query_vector(question)
+        return self._candidates(question, vector, self._side_asked(question, kind), kind, doc_ids, mode)[0]
+
+    @staticmethod
+    def _side_asked(question: str, kind: str) -> str:
+        """"comment" for an opinion question (or when only comments are searched), else "article"."""
+        return kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
+
     def _candidates(self, question: str, vector, prefer: str, kind: str, doc_ids: Sequence[str] | None,
                     mode: str | None) -> tuple[list[Candidate], list[CommissioningFact]]:
-        """Scored sentences from the preferred side's top passages, a few of the other side's, and the
-        sentences of matching commissioning facts (with a bonus, so the answer cites them)."""
+        """Sentences from the preferred side's top passages, a few of the other side's, and the sentences
+        of matching commissioning facts, scored by the answer model (best first)."""
         retriever, pool = self._retriever, self.answer_config.passages
         hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode, vector=vector)
         if kind == "both":
@@ -251,10 +276,9 @@ class Engine:
         if doc_ids is not None:
             facts = [f for f in facts if f.doc_id in doc_ids]
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
-        candidates = self._sentence_scorer().candidates(question, vector[0], hits)
+        listed = self._sentence_scorer().candidates(question, vector[0], hits)
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
-        return [replace(c, score=c.score + FACT_BONUS) if c.hit.kind == ARTICLE and
-                (c.hit.doc_id, c.start, c.end) in fact_spans else c for c in candidates], facts
+        return rescore(self._answer_model(), question, listed, self.answer_config.rescored, fact_spans), facts
 
     def commissioning(self, body: str | None = None, place: str | None = None,
                       covers: str | None = None) -> list[CommissioningFact]:
@@ -274,11 +298,14 @@ class Engine:
             self._scorer = SentenceScorer(self._index, self._index.analysis.idf())  # counted when indexed
         return self._scorer
 
-    def _corpus_words(self) -> frozenset[str]:
-        if self._words is None:
-            self._words = corpus_words(t for d in self._index.documents.values()
-                                       for t in (d.title, d.text, *(c.text for c in d.comments)))
-        return self._words
+    def _answer_model(self) -> AnswerModel:
+        return self.answer_model or AnswerModel.shared()
+
+    def _answer_settings(self) -> AnswerConfig:
+        """The answer settings with the threshold filled in: the model's calibrated one unless set."""
+        if self.answer_config.min_confidence is not None:
+            return self.answer_config
+        return replace(self.answer_config, min_confidence=self._answer_model().calibration.threshold)
 
     def _commissioning_facts(self) -> list[CommissioningFact]:
         if self._facts is None:
@@ -299,6 +326,23 @@ class Engine:
     def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
         return speaker_of(self._index.quotes(doc_id), start, end)  # found when the document was indexed
+
+
+def _about_the_asked_place(question: str, candidates: list[Candidate], calibration, config: AnswerConfig
+                           ) -> tuple[list[Candidate], tuple[str, ...]]:
+    """The candidates that do not speak of another place than the question asks about, and the places that
+    sentences strong enough to answer spoke of instead (so an abstention can say where it is reported)."""
+    asked = asked_places(question)
+    if not asked:
+        return candidates, ()
+    kept, instead = [], []
+    for candidate in candidates:
+        other = elsewhere(candidate.text, asked)
+        if not other:
+            kept.append(candidate)
+        elif calibration.confidence(candidate.score) >= config.min_confidence:
+            instead += [place for place in sorted(other) if place not in instead]
+    return kept, tuple(instead)
 
 
 def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:

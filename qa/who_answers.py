@@ -2,7 +2,7 @@
 
 A question of that shape ("who commissions GP services in London?", "which body holds the budget?")
 is matched against the facts by the services, places and bodies it names; the facts' sentences
-then join the answer's candidates with a bonus, so the answer cites them.
+then join the sentences the answer model reads, so a fact that answers is cited.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ _WHO = re.compile(r"\b(?:who|which\s+(?:body|bodies|organisations?|organizations
 _ROLE = re.compile(
     r"\b(?:commission\w*|responsib\w*|in charge|control\w*|budget\w*|hold\w*|run\w*|approv\w*|sign\w* off|"
     r"liab\w*|delegat\w*|devolv\w*|take\w* over|taking over|fund\w*|pay\w*|manag\w*)\b", re.I)
-FACT_BONUS = 0.15  # enough to lead the answer, not enough to lift an irrelevant sentence over a good one
 MAX_FACTS = 4
 
 

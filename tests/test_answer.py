@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from qa.answer import NOTHING_FOUND, AnswerConfig, Candidate, choose_sentences, compose, confidence
+from qa.answer import NOTHING_FOUND, AnswerConfig, Candidate, choose_sentences, compose, rank_passages
 from qa.errors import InputError
 from qa.speakers import Quote
 from qa.types import Answer, Hit
@@ -27,6 +27,7 @@ def _candidate(hit: Hit, sentence: str, score: float, similarity: float = 0.8, c
 
 
 ARTICLE_1, ARTICLE_2 = _hit("gm:a:1"), _hit("gm:a:2")
+CONFIG = AnswerConfig(min_confidence=0.5)  # the engine fills in the model's calibrated threshold
 READER = _hit("gm:c1", "comment", author="Vinci Ho", comment=1)
 ANONYMOUS = _hit("gm:c2", "comment", author=None, comment=2)
 
@@ -36,16 +37,19 @@ ANONYMOUS = _hit("gm:c2", "comment", author=None, comment=2)
     ({"max_sentences": 11}, "max_sentences must be between 1 and 10, got 11"),
     ({"passages": 0}, "passages must be between 1 and 50, got 0"),
     ({"min_confidence": 1.5}, "min_confidence must be between 0 and 1, got 1.5"),
+    ({"rescored": 0}, "rescored must be between 1 and 200, got 0"),
 ])
 def test_answer_config_says_what_is_allowed(settings, message):
     with pytest.raises(InputError, match=message):
         AnswerConfig(**settings)
 
 
-def test_confidence_needs_both_meaning_and_words():
-    assert confidence(None) == 0.0
-    assert confidence(_candidate(ARTICLE_1, "The budget is £6bn.", 1.0, similarity=0.5, coverage=1.0)) == \
-        pytest.approx(0.6 * 0.5 + 0.4 * 1.0)
+def test_passages_are_reordered_by_their_best_sentence_and_unread_ones_keep_retrieval_order_after():
+    unread = _hit("gm:a:3")
+    scored = [_candidate(ARTICLE_1, "The budget is £6bn.", 0.2), _candidate(ARTICLE_2, "The budget is £6bn.", 0.9),
+              _candidate(ARTICLE_1, "Councils will commission GP services.", 0.4)]
+    ranked = rank_passages([ARTICLE_1, unread, ARTICLE_2], scored)
+    assert [(h.passage_id, h.rank) for h in ranked] == [("gm:a:2", 1), ("gm:a:1", 2), ("gm:a:3", 3)]
 
 
 def test_choose_takes_one_sentence_per_passage_best_first_up_to_max_sentences():
@@ -77,7 +81,7 @@ def test_compose_leads_with_the_side_that_answers_and_labels_every_comment_as_a_
     chosen = [_candidate(READER, "Councils will ruin it.", 1.0),
               _candidate(ANONYMOUS, "Total madness.", 0.95),
               _candidate(ARTICLE_1, "Councils will commission GP services.", 0.9)]
-    answer = compose("What do readers think?", chosen, 0.8, [READER], AnswerConfig())
+    answer = compose("What do readers think?", chosen, 0.8, [READER], CONFIG)
     assert not answer.abstained and answer.confidence == 0.8
     assert answer.text.splitlines() == [
         "A reader (Vinci Ho) commented under “Councils to commission GP services”: “Councils will ruin it.” [1]",
@@ -93,19 +97,19 @@ def test_compose_leads_with_the_side_that_answers_and_labels_every_comment_as_a_
 def test_compose_puts_reporting_first_when_reporting_answers():
     chosen = [_candidate(ARTICLE_1, "Councils will commission GP services.", 1.0),
               _candidate(READER, "Councils will ruin it.", 0.9)]
-    answer = compose("Who will commission GP services?", chosen, 0.8, [], AnswerConfig())
+    answer = compose("Who will commission GP services?", chosen, 0.8, [], CONFIG)
     assert [c.kind for c in answer.citations] == ["article", "comment"]
 
 
 def test_compose_says_when_the_side_asked_for_has_no_answer():
     chosen = [_candidate(ARTICLE_1, "Councils will commission GP services.", 1.0)]
-    answer = compose("What do readers think?", chosen, 0.8, [], AnswerConfig(), wanted="comment")
+    answer = compose("What do readers think?", chosen, 0.8, [], CONFIG, wanted="comment")
     assert answer.text.splitlines()[0] == "No reader's comment answers this; the reporting says:"
 
 
 def test_compose_drops_a_bullet_from_the_answer_line_but_cites_the_stored_sentence():
     chosen = [_candidate(ARTICLE_1, "• GPs taking on new contracts;", 1.0)]
-    answer = compose("What will GPs take on?", chosen, 0.9, [], AnswerConfig())
+    answer = compose("What will GPs take on?", chosen, 0.9, [], CONFIG)
     assert answer.text == "GPs taking on new contracts; [1]"
     assert answer.citations[0].sentence == "• GPs taking on new contracts;"
 
@@ -117,7 +121,7 @@ def test_compose_names_the_speaker_of_a_quoted_sentence():
     candidate = Candidate(hit, 100, 100 + len(text), text, 1.0, 1.0, 1.0)
     quote = Quote(start=110, end=121, speaker="Dr Tracey Vell", role="chief executive of Manchester LMC",
                   speaker_start=0, speaker_end=14, cue_start=100, cue_end=109)
-    answer = compose("q", [candidate], 0.9, [], AnswerConfig(), lambda doc_id, start, end: quote)
+    answer = compose("q", [candidate], 0.9, [], CONFIG, lambda doc_id, start, end: quote)
     assert answer.text == "According to Dr Tracey Vell (chief executive of Manchester LMC): ‘It works.’ [1]"
     assert (answer.citations[0].speaker, answer.citations[0].speaker_role) == \
         ("Dr Tracey Vell", "chief executive of Manchester LMC")
@@ -134,8 +138,8 @@ def test_compose_abstains_below_min_confidence_or_with_nothing_chosen_and_still_
 
 def test_answers_and_abstentions_are_json_documents():
     chosen = [_candidate(ARTICLE_1, "The budget is £6bn.", 1.0), _candidate(READER, "Councils will ruin it.", 0.9)]
-    for answer in (compose("How big is the budget?", chosen, 0.9, [ARTICLE_1], AnswerConfig()),
-                   compose("Nonsense?", [], 0.1, [ARTICLE_1, READER], AnswerConfig())):
+    for answer in (compose("How big is the budget?", chosen, 0.9, [ARTICLE_1], CONFIG),
+                   compose("Nonsense?", [], 0.1, [ARTICLE_1, READER], CONFIG)):
         data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
         assert data["abstained"] == answer.abstained and data["text"] == answer.text
         assert [c["sentence"] for c in data["citations"]] == [c.sentence for c in answer.citations]
@@ -152,6 +156,6 @@ def test_compose_keeps_a_sentence_whole_unless_a_real_quote_follows_its_cue(text
               start=0, end=len(text), text=text)
     quote = Quote(start=0, end=len(text), speaker="Councils", role=None, speaker_start=0, speaker_end=8,
                   cue_start=0, cue_end=cue_end)
-    answer = compose("q", [Candidate(hit, 0, len(text), text, 1.0, 1.0, 1.0)], 0.9, [], AnswerConfig(),
+    answer = compose("q", [Candidate(hit, 0, len(text), text, 1.0, 1.0, 1.0)], 0.9, [], CONFIG,
                      lambda doc_id, start, end: quote)
     assert answer.text == f"{text} [1]"

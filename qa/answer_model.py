@@ -1,0 +1,191 @@
+"""The learned answer model: how well a sentence answers a question, and how sure that makes an answer.
+
+A cross-encoder reads the question and one candidate sentence together (three transformer layers
+initialised from the shipped all-MiniLM-L6-v2, fine-tuned by `python -m training.answer_scorer` on SQuAD
+v1 questions with near-miss negatives) and gives a logit. A logistic map fitted on a calibration split
+(`python -m training.calibrate_answers`) combines that logit with a few checks the question
+and sentence can be compared on (the question's names present in the sentence and its passage, negation,
+meaning and word overlap) into each sentence's probability of answering; a second map turns the best
+sentence's into `Answer.confidence`: the probability that the answer is supported.
+
+Runs in NumPy (see `index.bert_numpy`), so answering never imports torch. The word embeddings are the
+base model's, read from the installed MiniLM package, so the shipped file holds only what training
+changed.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from index.bert_numpy import NumpyBert
+from index.embed import default_model_path
+from qa.errors import IndexCorruptError
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "answer_scorer"
+WEIGHTS_FILE = "answer_scorer.safetensors"
+CONFIG_FILE = "config.json"
+CALIBRATION_FILE = "calibration.json"
+QUESTION_TOKENS = 48  # longer questions are cut here; the sentence gets the rest of MAX_TOKENS
+MAX_TOKENS = 160
+
+
+FEATURES = ("logit", "similarity", "coverage", "names missing from sentence", "names missing from passage",
+            "negation mismatch", "answer type missing")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Two small logistic maps fitted on the calibration split (never trained on, never reported):
+    a sentence's probability of answering = sigmoid(weights . features + bias), over FEATURES; the answer's
+    confidence = sigmoid(scale * logit(best sentence's probability) + shift); answer when it is >= threshold.
+    Without a fitted file the model's logit alone is used."""
+
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    bias: float = 0.0
+    scale: float = 1.0
+    shift: float = 0.0
+    threshold: float = 0.5
+
+    def sentence_probability(self, features: np.ndarray) -> np.ndarray:
+        return _sigmoid(np.asarray(features, dtype=np.float64) @ np.asarray(self.weights) + self.bias)
+
+    def confidence(self, best_probability: float) -> float:
+        p = min(max(float(best_probability), 1e-9), 1 - 1e-9)
+        return float(_sigmoid(self.scale * np.log(p / (1 - p)) + self.shift))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+# Names a question asks about: capitalised words after its first word, and numbers of two digits or more.
+_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’&-]*|\b\d[\d,.]*\d\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|n't|cannot|without|refus\w*|reject\w*|oppos\w*|declin\w*|"
+                       r"against|fail\w*|unable|neither)\b|n't\b", re.I)
+
+
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+# What a question asks for (how many, when), and what a sentence needs to hold to answer it.
+_ANSWER_TYPES = (
+    (re.compile(r"^\s*(?:how (?:many|much|big|large|long|old)|what (?:proportion|share|percentage|number|amount))\b",
+                re.I),
+     re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|"
+                r"thousand|million|billion|half|quarter|third|majority|most|all|none|dozen)\b", re.I)),
+    (re.compile(r"^\s*(?:when|by when|from when|by what date|what date|which year|in what year|what year)\b", re.I),
+     re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|years?|months?|weeks?|today|yesterday|tomorrow|next|last|spring|summer|"
+                r"autumn|winter|century|decade|election)\b", re.I)),
+)
+
+
+def question_names(question: str) -> list[str]:
+    return [m.group().lower().rstrip("'’s") or m.group().lower() for m in _NAME.finditer(question.strip())]
+
+
+def features(question: str, logits: np.ndarray, sentences: Sequence[str], passages: Sequence[str],
+             similarities: Sequence[float], coverages: Sequence[float]) -> np.ndarray:
+    """One row of FEATURES per candidate sentence (read in its passage)."""
+    names = question_names(question)
+    asks_negative = bool(_NEGATION.search(question))
+    needs = next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
+    rows = []
+    for logit, sentence, passage, similarity, coverage in zip(logits, sentences, passages, similarities, coverages):
+        in_sentence, in_passage = sentence.lower(), passage.lower()
+        rows.append((float(logit), float(similarity), float(coverage),
+                     sum(n not in in_sentence for n in names) / len(names) if names else 0.0,
+                     sum(n not in in_passage for n in names) / len(names) if names else 0.0,
+                     float(asks_negative and not _NEGATION.search(sentence)),
+                     float(needs is not None and not needs.search(sentence))))
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+
+
+def pair_ids(tokenizer, questions: Sequence[str], sentences: Sequence[str]) -> tuple[list[list[int]], list[list[int]]]:
+    """[CLS] question [SEP] sentence [SEP] token ids and their segment ids, as the model was trained on."""
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    asked = [e.ids[:QUESTION_TOKENS] for e in tokenizer.encode_batch(list(questions), add_special_tokens=False)]
+    read = [e.ids for e in tokenizer.encode_batch(list(sentences), add_special_tokens=False)]
+    ids, segments = [], []
+    for question, sentence in zip(asked, read):
+        sentence = sentence[:MAX_TOKENS - 3 - len(question)]
+        ids.append([cls_id, *question, sep_id, *sentence, sep_id])
+        segments.append([0] * (len(question) + 2) + [1] * (len(sentence) + 1))
+    return ids, segments
+
+
+class AnswerModel:
+    """Scores (question, sentence) pairs; thread-safe, loaded once per process (see `shared`)."""
+
+    def __init__(self, folder: str | Path = MODEL_DIR, base_model: str | Path | None = None):
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        base = Path(base_model) if base_model else default_model_path()
+        try:
+            trained = {name: array.astype(np.float32) for name, array in load_file(str(folder / WEIGHTS_FILE)).items()}
+            self.config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+            base_embeddings = load_file(str(base / "model.safetensors"))["embeddings.word_embeddings.weight"]
+        except (OSError, ValueError, KeyError, SafetensorError) as error:
+            raise IndexCorruptError(f"the answer model in {folder} (or its base model in {base}) cannot be read: "
+                                    f"{error}; reinstall the package") from error
+        if base_embeddings.shape[1] != trained["head.weight"].shape[1]:
+            raise IndexCorruptError(f"the answer model in {folder} does not fit the base model in {base}: "
+                                    f"hidden size {trained['head.weight'].shape[1]} vs {base_embeddings.shape[1]}")
+        self.head_weight = trained.pop("head.weight")[0]
+        self.head_bias = float(trained.pop("head.bias")[0])
+        trained["embeddings.word_embeddings.weight"] = base_embeddings.astype(np.float32)
+        self._bert = NumpyBert(base, MAX_TOKENS, weights=trained)
+        self.calibration = _read_calibration(folder / CALIBRATION_FILE)
+
+    def logits(self, questions: Sequence[str], sentences: Sequence[str], batch: int = 32) -> np.ndarray:
+        """One logit per (question, sentence) pair: higher when the sentence answers the question."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        ids, segments = pair_ids(self._bert.tokenizer, questions, sentences)
+        order = np.argsort([len(row) for row in ids])  # similar lengths together: less padding
+        out = np.zeros(len(ids), dtype=np.float32)
+        for first in range(0, len(ids), batch):
+            rows = order[first:first + batch]
+            pooled = self._bert.mean_pooled([ids[r] for r in rows], [segments[r] for r in rows])
+            out[rows] = pooled @ self.head_weight + self.head_bias
+        return out
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        return self.logits([question] * len(sentences), sentences)
+
+    _shared: "AnswerModel | None" = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> "AnswerModel":
+        """The shipped model, loaded on first use and kept for the process (it is read-only)."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+
+def _read_calibration(path: Path) -> Calibration:
+    if not path.is_file():
+        return Calibration()
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        if values["features"] != list(FEATURES):
+            raise ValueError(f"it was fitted on features {values['features']}, this version uses {list(FEATURES)}")
+        return Calibration(tuple(float(w) for w in values["weights"]), float(values["bias"]), float(values["scale"]),
+                           float(values["shift"]), float(values["threshold"]))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexCorruptError(f"{path} cannot be read: {error}; reinstall the package") from error
+
+
+def write_calibration(calibration: Calibration, details: dict, folder: str | Path = MODEL_DIR) -> Path:
+    path = Path(folder) / CALIBRATION_FILE
+    fitted = {"features": list(FEATURES), "weights": list(calibration.weights), "bias": calibration.bias,
+              "scale": calibration.scale, "shift": calibration.shift, "threshold": calibration.threshold}
+    path.write_text(json.dumps({**fitted, **details}, indent=2) + "\n", encoding="utf-8")
+    return path

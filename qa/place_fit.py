@@ -1,0 +1,47 @@
+"""Does a sentence speak of the place a question asks about?
+
+A London question must not be answered with a Greater Manchester sentence. A sentence that names places,
+none of them the asked place or a place within it (Salford is in Greater Manchester, Camden in London), is
+about somewhere else; a sentence that names no place may still answer. National names (England, the UK)
+neither ask nor exclude: "NHS England" names a body, and a national fact covers every place.
+"""
+from __future__ import annotations
+
+from qa.vocabulary import find_places
+
+NATIONAL = frozenset({"England", "UK", "Scotland", "Wales", "Northern Ireland"})
+_WITHIN = {  # place -> the larger areas it lies in
+    **{p: ("Greater Manchester", "North West") for p in (
+        "Manchester", "Salford", "Trafford", "Bolton", "Bury", "Oldham", "Rochdale", "Stockport", "Tameside", "Wigan")},
+    **{p: ("Merseyside", "North West") for p in ("Liverpool", "Sefton", "Knowsley", "St Helens", "Wirral")},
+    **{p: ("West Yorkshire", "Yorkshire and the Humber") for p in (
+        "Leeds", "Bradford", "Wakefield", "Kirklees", "Calderdale", "Huddersfield")},
+    **{p: ("South Yorkshire", "Yorkshire and the Humber") for p in ("Sheffield", "Barnsley", "Rotherham", "Doncaster")},
+    **{p: ("Tyne and Wear", "North East") for p in ("Newcastle", "Gateshead", "Sunderland")},
+    **{p: ("West Midlands",) for p in ("Birmingham", "Coventry", "Wolverhampton", "Solihull", "Dudley", "Sandwell",
+                                       "Walsall")},
+    **{p: ("London",) for p in (
+        "Barking and Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "City of London", "Croydon",
+        "Ealing", "Enfield", "Greenwich", "Hackney", "Hammersmith and Fulham", "Haringey", "Harrow", "Havering",
+        "Hillingdon", "Hounslow", "Islington", "Kensington and Chelsea", "Kingston", "Lambeth", "Lewisham",
+        "Merton", "Newham", "Redbridge", "Richmond", "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest",
+        "Wandsworth", "Westminster")},
+    "Greater Manchester": ("North West",), "Merseyside": ("North West",), "Cheshire": ("North West",),
+    "Lancashire": ("North West",), "Cumbria": ("North West",),
+}
+
+
+def asked_places(question: str) -> frozenset[str]:
+    """The local places a question names (canonical names), national ones left out."""
+    return frozenset(m.canonical for m in find_places(question)) - NATIONAL
+
+
+def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
+    """The places `sentence` names instead of the asked ones; empty when it names an asked place, a place
+    within one, or no local place at all."""
+    named = frozenset(m.canonical for m in find_places(sentence)) - NATIONAL
+    if not asked or not named:
+        return frozenset()
+    if any(place in asked or asked.intersection(_WITHIN.get(place, ())) for place in named):
+        return frozenset()
+    return named

