@@ -213,7 +213,7 @@ def test_a_save_killed_midway_leaves_the_last_good_index(index_copy, real_embedd
 
     # The next save goes through and clears what the killed one left behind.
     survivor.add([more])
-    names = set(os.listdir(index_copy))
+    names = set(os.listdir(index_copy)) - {".lock"}  # the writer lock file stays, empty, by design
     assert {entry["name"] for entry in read_manifest(index_copy)["files"].values()} | {"manifest.json"} == names
     reloaded = Engine.load(index_copy, embedder=real_embedder)
     assert len(reloaded.documents()) == 6 and _answers_pcts(reloaded)

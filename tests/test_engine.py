@@ -108,7 +108,8 @@ def test_an_unanswerable_question_abstains_and_lists_the_nearest_passages(engine
     answer = engine.ask("PCTs scrapped?", k=3)  # words the embedder knows, in no document
     assert answer.abstained and answer.citations == () and answer.confidence < 0.45
     assert answer.text.startswith(NOTHING_FOUND)
-    assert [h.passage_id for h in answer.nearest] == [h.passage_id for h in engine.search("PCTs scrapped?", 3)]
+    # the same passages search finds, reordered by how well their best sentence answers
+    assert {h.passage_id for h in answer.nearest} == {h.passage_id for h in engine.search("PCTs scrapped?", 3)}
     assert len(answer.nearest) == 3
 
 
