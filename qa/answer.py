@@ -109,7 +109,8 @@ def rescore(model: AnswerModel, question: str, candidates: Sequence[Candidate], 
     if not chosen:
         return []
     table = features(question, model.score(question, [c.text for c in chosen]), [c.text for c in chosen],
-                     [c.hit.text for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen])
+                     [c.hit.text for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
+                     [c.hit.rank for c in chosen])
     probabilities = model.calibration.sentence_probability(table)
     return sorted((replace(c, score=float(p), features=tuple(row)) for c, p, row in zip(chosen, probabilities, table)),
                   key=lambda c: -c.score)

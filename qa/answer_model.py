@@ -36,7 +36,7 @@ MAX_TOKENS = 160
 
 
 FEATURES = ("logit", "similarity", "coverage", "names missing from sentence", "names missing from passage",
-            "negation mismatch", "answer type missing")
+            "negation mismatch", "answer type missing", "passage reciprocal rank")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Calibration:
     confidence = sigmoid(scale * logit(best sentence's probability) + shift); answer when it is >= threshold.
     Without a fitted file the model's logit alone is used."""
 
-    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     bias: float = 0.0
     scale: float = 1.0
     shift: float = 0.0
@@ -88,19 +88,22 @@ def question_names(question: str) -> list[str]:
 
 
 def features(question: str, logits: np.ndarray, sentences: Sequence[str], passages: Sequence[str],
-             similarities: Sequence[float], coverages: Sequence[float]) -> np.ndarray:
-    """One row of FEATURES per candidate sentence (read in its passage)."""
+             similarities: Sequence[float], coverages: Sequence[float], ranks: Sequence[int]) -> np.ndarray:
+    """One row of FEATURES per candidate sentence (read in its passage; `ranks` are the passages' places in
+    the retrieval ranking, 0 for a passage found otherwise, e.g. holding a matching commissioning fact)."""
     names = question_names(question)
     asks_negative = bool(_NEGATION.search(question))
     needs = next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
     rows = []
-    for logit, sentence, passage, similarity, coverage in zip(logits, sentences, passages, similarities, coverages):
+    for logit, sentence, passage, similarity, coverage, rank in zip(logits, sentences, passages, similarities,
+                                                                    coverages, ranks):
         in_sentence, in_passage = sentence.lower(), passage.lower()
         rows.append((float(logit), float(similarity), float(coverage),
                      sum(n not in in_sentence for n in names) / len(names) if names else 0.0,
                      sum(n not in in_passage for n in names) / len(names) if names else 0.0,
                      float(asks_negative and not _NEGATION.search(sentence)),
-                     float(needs is not None and not needs.search(sentence))))
+                     float(needs is not None and not needs.search(sentence)),
+                     1.0 / rank if rank > 0 else 0.0))
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
 
