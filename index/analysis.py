@@ -16,7 +16,7 @@ from typing import Iterable, Protocol, Sequence
 from index.lexical import tokenize
 from index.records import Document, Passage
 from index.speakers import Quote, find_quotes
-from qa.errors import IndexCorruptError, InputError
+from index.errors import IndexCorruptError, InputError
 
 QUOTES_FILE = "quotes.jsonl"
 TERMS_FILE = "terms.json"

@@ -24,7 +24,7 @@ from index.lexical import LexicalIndex
 from index.records import ARTICLE, Comment, Document, Passage
 from index.speakers import Quote
 from index.store import check_compatible, read_index, write_index
-from qa.errors import IndexCorruptError, InputError
+from index.errors import IndexCorruptError, InputError
 
 DENSE_KINDS = ("exact", "hnsw")
 SENTENCE_VECTORS = ("separate", "pooled")

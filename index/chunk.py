@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from index.records import ARTICLE, COMMENT, Document, Passage
 from index.sentences import split_sentences
-from qa.errors import InputError
+from index.errors import InputError
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 Span = tuple[int, int]

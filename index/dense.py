@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from qa.errors import IndexCorruptError, InputError
+from index.errors import IndexCorruptError, InputError
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
     import torch  # noqa: F401

@@ -13,7 +13,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from index import bert_numpy
-from qa.errors import InputError, MissingDependencyError
+from index.errors import InputError, MissingDependencyError
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 NUMPY_MAX_TEXTS = 8  # up to this many texts per call take the NumPy path (questions, not corpora)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from index.records import Comment, Document, content_id
-from qa.errors import IngestError
+from index.errors import IngestError
 
 PAGE_SUFFIX = ".txt"
 ARCHIVE_SUFFIX = ".jsonl"

@@ -17,7 +17,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from qa.errors import IndexCorruptError, IndexMismatchError, InputError
+from index.errors import IndexCorruptError, IndexMismatchError, InputError
 
 # Bump whenever tokenize() changes: an index built with other tokens would silently miss matches.
 TOKENIZER_VERSION = 1

@@ -24,7 +24,7 @@ from index.mentions import (
     _documents, _is_nameish, _Mention, _people, _tokens,
 )
 from index.quote_marks import _MASK, _mask, _quote_regions
-from qa.errors import InputError
+from index.errors import InputError
 
 _GROUP_NOUNS = {
     "leaders", "managers", "trusts", "officials", "doctors", "gps", "councils", "practices", "commissioners",

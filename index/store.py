@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, InputError
+from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, InputError
 
 try:
     import fcntl

@@ -5,8 +5,8 @@
     >>> answer = engine.ask("Who will commission GP services in Greater Manchester?")
     >>> print(answer.text); answer.citations[0].title
 
-Only the errors are imported eagerly: `index` modules import `qa.errors`, and the rest of the API
-imports `index`, so the public names below load on first use (PEP 562).
+Only the errors are imported eagerly (they live in `index.errors`, a leaf module); the rest of the API
+imports `index` and models, so the public names below load on first use (PEP 562).
 """
 from qa.errors import (IndexCorruptError, IndexMismatchError, IngestError, InputError, MissingDependencyError,
                        QAError)
