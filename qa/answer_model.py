@@ -46,7 +46,7 @@ class Calibration:
     confidence = sigmoid(scale * logit(best sentence's probability) + shift); answer when it is >= threshold.
     Without a fitted file the model's logit alone is used."""
 
-    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    weights: tuple[float, ...] = (1.0,) + (0.0,) * (len(FEATURES) - 1)  # the logit alone
     bias: float = 0.0
     scale: float = 1.0
     shift: float = 0.0

@@ -223,12 +223,13 @@ class Engine:
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
         retriever, config = self._retriever, self._answer_settings()
-        wanted = prefer = self._side_asked(question, kind)
+        opinion = question_intent(question) == OPINION
+        wanted = prefer = _side_asked(kind, opinion)
         vector = retriever.query_vector(question)
         candidates, facts = self._candidates(question, vector, prefer, kind, doc_ids, mode)
         calibration = self._answer_model().calibration
         candidates, reported_elsewhere = _about_the_asked_place(question, candidates, calibration, config)
-        if wanted == COMMENT and question_intent(question) == OPINION:
+        if wanted == COMMENT and opinion:
             candidates = readers_views(candidates)
         strength = {side: calibration.confidence(max((c.score for c in candidates if c.hit.kind == side), default=0.0))
                     for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
@@ -255,12 +256,8 @@ class Engine:
         question = check_question(question)
         check_choice("kind", kind, KIND_FILTERS)
         vector = self._retriever.query_vector(question)
-        return self._candidates(question, vector, self._side_asked(question, kind), kind, doc_ids, mode)[0]
-
-    @staticmethod
-    def _side_asked(question: str, kind: str) -> str:
-        """"comment" for an opinion question (or when only comments are searched), else "article"."""
-        return kind if kind != "both" else (COMMENT if question_intent(question) == OPINION else ARTICLE)
+        side = _side_asked(kind, question_intent(question) == OPINION)
+        return self._candidates(question, vector, side, kind, doc_ids, mode)[0]
 
     def _candidates(self, question: str, vector, prefer: str, kind: str, doc_ids: Sequence[str] | None,
                     mode: str | None) -> tuple[list[Candidate], list[CommissioningFact]]:
@@ -326,6 +323,11 @@ class Engine:
     def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
         return speaker_of(self._index.quotes(doc_id), start, end)  # found when the document was indexed
+
+
+def _side_asked(kind: str, opinion: bool) -> str:
+    """"comment" for an opinion question (or when only comments are searched), else "article"."""
+    return kind if kind != "both" else (COMMENT if opinion else ARTICLE)
 
 
 def _about_the_asked_place(question: str, candidates: list[Candidate], calibration, config: AnswerConfig
