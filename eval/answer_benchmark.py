@@ -33,7 +33,7 @@ from pathlib import Path
 
 from eval.metrics import auroc, containment, hit_at_k, percentile, reciprocal_rank, reliability
 from eval.near_misses import names, near_miss
-from eval.sets import DATA_DIR, PULSE_QUESTIONS, is_relevant, load_jsonl
+from eval.sets import DATA_DIR, PULSE_QUESTIONS, is_relevant, load_jsonl, locate_answer
 from eval.squad_splits import heldout_articles
 from qa import Engine, IndexCorruptError, split_sentences
 
@@ -82,9 +82,9 @@ def _corpus_and_questions(sources, questions: int, rng: random.Random) -> tuple[
         for number, (context, qas) in enumerate(paragraphs):
             for qa in qas:
                 answer = qa["answers"][0]
-                start = _locate(context, answer)
-                if start is not None:
-                    units.append((doc_id, number, qa["question"].strip(), start, start + len(answer["text"].strip())))
+                span = locate_answer(context, answer["text"], answer["answer_start"])
+                if span is not None:
+                    units.append((doc_id, number, qa["question"].strip(), *span))
     rng.shuffle(units)
     # Half the questions stay answerable, a quarter lose their sentence, a quarter become near misses.
     questions = min(questions, len(units) // 2)
@@ -124,15 +124,6 @@ def _corpus_and_questions(sources, questions: int, rng: random.Random) -> tuple[
                 if changed:
                     items.append(Question(qid, changed[0], _slug(doc_id), None, changed[1]))
     return records, items
-
-
-def _locate(context: str, answer: dict) -> int | None:
-    text, start = answer["text"].strip(), answer["answer_start"]
-    for at in (start, start + len(answer["text"]) - len(answer["text"].lstrip()),
-               start + len(context) - len(context.lstrip())):
-        if 0 <= at and context[at:at + len(text)] == text:
-            return at
-    return None
 
 
 def _slug(doc_id: str) -> str:

@@ -175,7 +175,7 @@ def load_squad(path: str | Path) -> tuple[list[Document], list[EvalItem]]:
     """Read a SQuAD v1 file: each paragraph context becomes a Document (text verbatim), each qa an EvalItem.
 
     Every answer's offset is checked against its context; two known annotation quirks are
-    accepted (see `_locate_answer`), anything else raises InputError naming the question.
+    accepted (see `locate_answer`), anything else raises InputError naming the question.
     """
     path = Path(path)
     try:
@@ -237,7 +237,7 @@ def _squad_item(qa: Any, document: Document, path: Path) -> EvalItem:
         if not (isinstance(answer, dict) and isinstance(answer.get("text"), str) and answer["text"].strip()
                 and isinstance(answer.get("answer_start"), int)):
             raise InputError(f"{where}: each answer needs a non-empty 'text' and an integer 'answer_start'")
-        span = _locate_answer(document.text, answer["text"], answer["answer_start"])
+        span = locate_answer(document.text, answer["text"], answer["answer_start"])
         if span is None:
             start, text = answer["answer_start"], answer["text"]
             found = document.text[start : start + len(text)]
@@ -251,7 +251,7 @@ def _squad_item(qa: Any, document: Document, path: Path) -> EvalItem:
     return EvalItem(id=qid, question=qa["question"], answers=tuple(answers), gold=tuple(gold))
 
 
-def _locate_answer(context: str, text: str, start: int) -> tuple[int, int] | None:
+def locate_answer(context: str, text: str, start: int) -> tuple[int, int] | None:
     """The (start, end) of the answer's stripped text in `context`, or None if it is not where it claims.
 
     Accepted: the text verbatim at `start`; its stripped text at `start` (annotators selected
