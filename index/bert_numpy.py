@@ -72,36 +72,41 @@ class NumpyBert:
         """The mean of the last layer's token states for each row of token ids; `segments` gives each
         token's type (0 for the first text of a pair, 1 for the second; all 0 when omitted)."""
         w = self.weights
-        length = max(len(row) for row in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        types = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.float32)
-        for i, row in enumerate(batch):
-            ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1.0
-            if segments is not None:
-                types[i, : len(row)] = segments[i]
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
+        lengths = np.array([len(row) for row in batch])
+        length = int(lengths.max())
+        # Token states are kept packed (real tokens only, row after row): every step but attention works
+        # token by token, so padding rows to the longest would add work for nothing (~30% on answer pairs).
+        real = (np.arange(length)[None, :] < lengths[:, None]).reshape(-1)
+        ids = np.concatenate([np.asarray(row, dtype=np.int64) for row in batch])
+        positions = np.concatenate([np.arange(n) for n in lengths])
+        types = (np.concatenate([np.asarray(row, dtype=np.int64) for row in segments]) if segments is not None
+                 else np.zeros(len(ids), dtype=np.int64))
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
              + w["embeddings.token_type_embeddings.weight"][types])
         x = self._norm(x, "embeddings.LayerNorm")
-        attention_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        attention_bias = np.where(real, np.float32(0.0), np.float32(-1e9)).reshape(len(batch), 1, 1, length)
         for layer in range(self.layers):
-            x = self._layer(x, attention_bias, f"encoder.layer.{layer}.")
-        return (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+            x = self._layer(x, real, attention_bias, f"encoder.layer.{layer}.")
+        first_tokens = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        return np.add.reduceat(x, first_tokens, axis=0) / lengths[:, None].astype(np.float32)
 
-    def _layer(self, x: np.ndarray, attention_bias: np.ndarray, prefix: str) -> np.ndarray:
-        batch, length, hidden = x.shape
+    def _layer(self, x: np.ndarray, real: np.ndarray, attention_bias: np.ndarray, prefix: str) -> np.ndarray:
+        """One encoder layer over packed token states `x` (tokens, hidden); `real` marks which cells of the
+        padded (rows x longest) grid hold them, for attention."""
+        batch, _, _, length = attention_bias.shape
+        hidden = x.shape[1]
         size = hidden // self.heads
 
         def heads(name: str) -> np.ndarray:
-            return self._dense(x, prefix + f"attention.self.{name}").reshape(batch, length, self.heads, size) \
-                .transpose(0, 2, 1, 3)
+            padded = np.zeros((batch * length, hidden), dtype=np.float32)
+            padded[real] = self._dense(x, prefix + f"attention.self.{name}")
+            return padded.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
 
         q, k, v = heads("query"), heads("key"), heads("value")
         scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + attention_bias
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         context = (scores / scores.sum(axis=-1, keepdims=True)) @ v
-        context = context.transpose(0, 2, 1, 3).reshape(batch, length, hidden)
+        context = context.transpose(0, 2, 1, 3).reshape(batch * length, hidden)[real]
         x = self._norm(self._dense(context, prefix + "attention.output.dense") + x, prefix + "attention.output.LayerNorm")
         inner = _gelu(self._dense(x, prefix + "intermediate.dense"))
         return self._norm(self._dense(inner, prefix + "output.dense") + x, prefix + "output.LayerNorm")
