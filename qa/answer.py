@@ -117,23 +117,42 @@ def rescore(model: AnswerModel, question: str, candidates: Sequence[Candidate], 
 
 
 # What readers think is not a fact a sentence states: the answer model, trained on questions of fact, gives
-# every comment a low score. For an opinion question a comment is scored by how closely it matches the
+# most comments a low score. For an opinion question a comment is scored by how closely it matches the
 # question in meaning and rare words (the prior), mapped so that OPINION_MATCH, the share at which the
-# hand-set confidence of earlier versions answered, reads as an even chance. Not learned: no training data
+# hand-set confidence of earlier versions answered, reads as an even chance; where the answer model finds a
+# comment states what was asked (above STATES_IT: "a reader says GPs receive ..."), its log-odds raise that,
+# so such a comment outranks one that merely shares the question's words. Not learned: no training data
 # of opinion questions exists here (see the README's limitations).
 OPINION_MATCH = 0.41
 
 
+STATES_IT = 0.05  # an answer-model probability above which a comment adds its log-odds above this to its match
+OFF_THREAD = 2.0  # log-odds a comment loses when it sits under another article than the best-matching one
+
+
 def readers_views(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Comment candidates rescored by their match with the question (see OPINION_MATCH), best first. When
-    the article whose reporting best matches the question has comments among them, comments under other
-    articles are left out: a word in common ("Manchester Airport") does not put a thread on the topic."""
-    rescored = [replace(c, score=float(1 / (1 + np.exp(-12 * (0.6 * c.similarity + 0.4 * c.coverage - OPINION_MATCH)))))
-                if c.hit.kind == COMMENT else c for c in candidates]
-    on_topic = {c.hit.doc_id for c in rescored if c.hit.kind == ARTICLE and c.hit.rank == 1}
-    if any(c.hit.kind == COMMENT and c.hit.doc_id in on_topic for c in rescored):
-        rescored = [c for c in rescored if c.hit.kind != COMMENT or c.hit.doc_id in on_topic]
-    return sorted(rescored, key=lambda c: -c.score)
+    """Comment candidates rescored for an opinion question (see OPINION_MATCH), best first. A comment under
+    another article than the one whose reporting best matches the question counts for less (OFF_THREAD):
+    a word in common ("Manchester Airport") does not put a thread on the topic, but a comment that plainly
+    answers still can."""
+    comments = [c for c in candidates if c.hit.kind == COMMENT]
+    if not comments:
+        return sorted(candidates, key=lambda c: -c.score)
+    on_topic = {c.hit.doc_id for c in candidates if c.hit.kind == ARTICLE and c.hit.rank == 1}
+    threads = on_topic if any(c.hit.doc_id in on_topic for c in comments) else {c.hit.doc_id for c in comments}
+
+    def view(c: Candidate) -> Candidate:
+        match = 12 * (0.6 * c.similarity + 0.4 * c.coverage - OPINION_MATCH)
+        away = 0.0 if c.hit.doc_id in threads else OFF_THREAD
+        stated = max(0.0, _log_odds(c.score) - _log_odds(STATES_IT))
+        return replace(c, score=float(1 / (1 + np.exp(-(match + stated - away)))))
+
+    return sorted((view(c) if c.hit.kind == COMMENT else c for c in candidates), key=lambda c: -c.score)
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
 
 
 def rank_passages(hits: Sequence[Hit], scored: Sequence[Candidate]) -> list[Hit]:

@@ -14,7 +14,7 @@ INTENTS = (OPINION, FACT)
 # Words that name the comment section or the people writing in it: asking about them is asking
 # for opinion, whatever the verb ("what did commenters say", "in the comments").
 _COMMENT_WORDS = re.compile(
-    r"\b(?:comments?|commenters?|commentators?|readers?|below the line|have your say)\b", re.I
+    r"\b(?:comment(?:s|ers?|ing)?|commentators?|readers?|below the line|have your say)\b", re.I
 )
 
 # Verbs and nouns of opinion: a question built on them asks what someone thinks or feels.
