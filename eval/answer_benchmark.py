@@ -8,7 +8,9 @@ Sets (each a corpus of whole articles, some edited, and questions over it):
   `python -m training.calibrate_answers` fits the maps (never trained on, never reported);
 - `covid-report`: the other half of COVID-QA;
 - `plain`, `pulse`: the question sets about the default corpus (`eval/data/plain_questions.jsonl`, written
-  before any tuning, and the shipped set); neither is tuned or calibrated on.
+  before any tuning, and the shipped set); neither is tuned or calibrated on;
+- `news-dev`: development questions about the default corpus (`eval/data/news_dev.jsonl`), the one news set
+  that may be tuned on; its figures say how well tuning went, not how well it carries over.
 Near misses are made as SQuAD 2.0's writers did: the answering sentence removed from the article
 ("sentence removed"), or the question changed so the article no longer answers it (a swapped name or number,
 an opposite, a negation; `eval.near_misses`). An answer is *supported* when its first citation's sentence
@@ -38,8 +40,9 @@ from eval.squad_splits import heldout_articles
 from qa import Engine, IndexCorruptError, split_sentences
 
 COVID_QA = Path(__file__).resolve().parent / "data" / "covid-qa" / "covid-qa.json"
-SETS = ("squad-dev", "covid-report", "plain", "pulse", "squad-calibration", "covid-calibration")
-CORPUS_SETS = {"plain": DATA_DIR / "plain_questions.jsonl", "pulse": PULSE_QUESTIONS}  # about the default corpus
+SETS = ("squad-dev", "covid-report", "plain", "pulse", "news-dev", "squad-calibration", "covid-calibration")
+CORPUS_SETS = {"plain": DATA_DIR / "plain_questions.jsonl", "pulse": PULSE_QUESTIONS,  # about the default corpus
+               "news-dev": DATA_DIR / "news_dev.jsonl"}
 CACHE = Path(tempfile.gettempdir()) / "qa-answer-benchmark"
 
 
