@@ -60,6 +60,12 @@ class Candidate:
     similarity: float  # cosine between sentence and question
     score: float
     features: tuple[float, ...] = ()  # what the answer model's score was computed from, once it has read it
+    said_by: str = ""  # who speaks a quoted sentence that does not name them; the answer model reads it too
+
+    @property
+    def reads(self) -> str:
+        """The sentence as the answer model reads it: "Dr Vell said: ..." for a quote whose speaker it lacks."""
+        return f"{self.said_by} said: {self.text}" if self.said_by else self.text
 
 
 class SentenceScorer:
@@ -108,8 +114,8 @@ def rescore(model: AnswerModel, question: str, candidates: Sequence[Candidate], 
     chosen = ranked[:keep] + [c for c in ranked[keep:] if (c.hit.doc_id, c.start, c.end) in must_read]
     if not chosen:
         return []
-    table = features(question, model.score(question, [c.text for c in chosen]), [c.text for c in chosen],
-                     [c.hit.text for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
+    table = features(question, model.score(question, [c.reads for c in chosen]), [c.reads for c in chosen],
+                     [f"{c.said_by} {c.hit.text}" for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
                      [c.hit.rank for c in chosen])
     probabilities = model.calibration.sentence_probability(table)
     return sorted((replace(c, score=float(p), features=tuple(row)) for c, p, row in zip(chosen, probabilities, table)),

@@ -273,7 +273,7 @@ class Engine:
         if doc_ids is not None:
             facts = [f for f in facts if f.doc_id in doc_ids]
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
-        listed = self._sentence_scorer().candidates(question, vector[0], hits)
+        listed = [self._with_speaker(c) for c in self._sentence_scorer().candidates(question, vector[0], hits)]
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
         return rescore(self._answer_model(), question, listed, self.answer_config.rescored, fact_spans), facts
 
@@ -319,6 +319,16 @@ class Engine:
                 have.add(passage.id)
                 wanted.append(passage.id)
         return wanted
+
+    def _with_speaker(self, candidate: Candidate) -> Candidate:
+        """A quoted article sentence that does not name its speaker carries the name, so "what did Dr Hughes
+        say ..." finds the second sentence of his quote as well as the first."""
+        if candidate.hit.kind != ARTICLE:
+            return candidate
+        quote = self._speaker(candidate.hit.doc_id, candidate.start, candidate.end)
+        if quote is None or quote.speaker.split()[-1].lower() in candidate.text.lower():
+            return candidate
+        return replace(candidate, said_by=quote.speaker)
 
     def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
