@@ -28,7 +28,24 @@ _WITHIN = {  # place -> the larger areas it lies in
         "Wandsworth", "Westminster")},
     "Greater Manchester": ("North West",), "Merseyside": ("North West",), "Cheshire": ("North West",),
     "Lancashire": ("North West",), "Cumbria": ("North West",),
+    **{p: ("North of England",) for p in ("North West", "North East", "Yorkshire and the Humber")},
+    **{p: ("Midlands",) for p in ("West Midlands", "East Midlands")},
 }
+
+
+def _areas_containing(place: str) -> set[str]:
+    """Every larger area `place` lies in (Salford: Greater Manchester, North West, North of England)."""
+    found, todo = set(), list(_WITHIN.get(place, ()))
+    while todo:
+        area = todo.pop()
+        if area not in found:
+            found.add(area)
+            todo += _WITHIN.get(area, ())
+    return found
+
+
+def _areas_of(places: frozenset[str]) -> set[str]:
+    return set().union(*(_areas_containing(p) for p in places)) if places else set()
 
 
 def asked_places(question: str) -> frozenset[str]:
@@ -38,10 +55,11 @@ def asked_places(question: str) -> frozenset[str]:
 
 def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
     """The places `sentence` names instead of the asked ones; empty when it names an asked place, a place
-    within one, or no local place at all."""
+    within one, an area holding one (a fact about the north of England may answer for Manchester), or no
+    local place at all."""
     named = frozenset(m.canonical for m in find_places(sentence)) - NATIONAL
     if not asked or not named:
         return frozenset()
-    if any(place in asked or asked.intersection(_WITHIN.get(place, ())) for place in named):
-        return frozenset()
+    if any(place in asked or asked & _areas_containing(place) or place in _areas_of(asked) for place in named):
+        return frozenset()  # the asked place, a place within it, or an area holding it (the north for Salford)
     return named

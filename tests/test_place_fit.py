@@ -1,0 +1,28 @@
+"""Place fit: a sentence about another place does not answer a question about this one."""
+from qa.place_fit import asked_places, elsewhere
+
+
+def test_a_sentence_about_another_city_is_elsewhere():
+    asked = asked_places("Who will commission GP services in London?")
+    assert elsewhere("GP services will be commissioned by councils in Greater Manchester.", asked) == {"Greater Manchester"}
+
+
+def test_a_place_within_the_asked_one_answers_for_it():
+    assert not elsewhere("Camden CCG will commission GP services.", asked_places("Who commissions GP services in London?"))
+
+
+def test_an_area_holding_the_asked_place_may_answer_for_it():
+    asked = asked_places("Which deal for the north led to the Manchester health plans?")
+    assert not elsewhere("The chancellor announced a settlement to create a powerhouse in the north of England.", asked)
+    assert not elsewhere("Councils in the North West back the plan.", asked_places("What do councils in Salford think?"))
+
+
+def test_an_area_not_holding_the_asked_place_is_elsewhere():
+    asked = asked_places("Who commissions GP services in London?")
+    assert elsewhere("A powerhouse in the north of England was announced.", asked) == {"North of England"}
+
+
+def test_a_sentence_naming_no_local_place_or_only_england_may_answer():
+    asked = asked_places("Who commissions GP services in Leeds?")
+    assert not elsewhere("NHS England will commission GP services.", asked)
+    assert not elsewhere("CCGs will commission GP services.", asked)
