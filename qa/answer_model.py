@@ -26,6 +26,7 @@ import numpy as np
 from index.bert_numpy import NumpyBert
 from index.embed import default_model_path
 from qa.errors import IndexCorruptError
+from qa.plain_words import spelled_out
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "answer_scorer"
 WEIGHTS_FILE = "answer_scorer.safetensors"
@@ -159,7 +160,8 @@ class AnswerModel:
         return out
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        return self.logits([question] * len(sentences), sentences)
+        """Logits for one question's candidate sentences, NHS abbreviations spelled out for the model."""
+        return self.logits([spelled_out(question)] * len(sentences), [spelled_out(s) for s in sentences])
 
     _shared: "AnswerModel | None" = None
     _shared_lock = threading.Lock()

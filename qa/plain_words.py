@@ -92,3 +92,33 @@ def expansion(question: str) -> str:
         if pattern.search(question) and terms not in found:
             found.append(terms)
     return " ".join(found)
+
+
+# Abbreviations the trade press uses unexplained. The answer model learned English from Wikipedia questions,
+# not NHS shorthand: it reads "PCTs" as letters, so a question about "primary care trusts" would not meet it.
+ABBREVIATIONS: dict[str, str] = {
+    "CCG": "clinical commissioning group", "PCT": "primary care trust", "SHA": "strategic health authority",
+    "LMC": "local medical committee", "GPC": "GPs committee of the BMA", "BMA": "British Medical Association",
+    "RCGP": "Royal College of GPs", "CQC": "Care Quality Commission", "HWB": "health and wellbeing board",
+    "LCO": "local care organisation", "CSU": "commissioning support unit", "NAPC": "National Association of Primary Care",
+    "PBC": "practice-based commissioning", "GMS": "general medical services", "PMS": "personal medical services",
+    "APMS": "alternative provider medical services", "QOF": "quality and outcomes framework",
+    "DES": "directed enhanced service", "LES": "local enhanced service", "OOH": "out-of-hours",
+    "STP": "sustainability and transformation plan", "ICS": "integrated care system",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")(s)?\b")
+
+
+def spelled_out(text: str) -> str:
+    """`text` with the first use of each NHS abbreviation followed by its meaning: "67 CCGs (clinical
+    commissioning groups)"."""
+    seen: set[str] = set()
+
+    def spell(match: re.Match) -> str:
+        short, plural = match.group(1), match.group(2) or ""
+        if short in seen:
+            return match.group()
+        seen.add(short)
+        return f"{match.group()} ({ABBREVIATIONS[short]}{plural})"
+
+    return _ABBREVIATION.sub(spell, text)
