@@ -57,3 +57,12 @@ def test_fusion_leans_on_meaning_when_the_question_s_words_are_not_in_the_corpus
 def test_retrieval_settings_say_what_is_allowed(settings, message):
     with pytest.raises(InputError, match=message):
         RetrievalConfig(**settings)
+
+
+def test_abbreviations_are_spelled_out_once_with_their_plural():
+    from qa.plain_words import spelled_out
+
+    text = spelled_out("67 CCGs will take over from PCTs; the CCGs said so. NHS England agreed.")
+    assert text == ("67 CCGs (clinical commissioning groups) will take over from PCTs (primary care trusts); "
+                    "the CCGs said so. NHS England agreed.")
+    assert spelled_out("ACCGS and CCGX stay as they are") == "ACCGS and CCGX stay as they are"
