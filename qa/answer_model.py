@@ -72,16 +72,31 @@ _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|n't|cannot|without|refus\w*|
 
 
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-# What a question asks for (how many, when), and what a sentence needs to hold to answer it.
-_ANSWER_TYPES = (
-    (re.compile(r"^\s*(?:how (?:many|much|big|large|long|old)|what (?:proportion|share|percentage|number|amount))\b",
-                re.I),
-     re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|"
-                r"thousand|million|billion|half|quarter|third|majority|most|all|none|dozen)\b", re.I)),
-    (re.compile(r"^\s*(?:when|by when|from when|by what date|what date|which year|in what year|what year)\b", re.I),
-     re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|years?|months?|weeks?|today|yesterday|tomorrow|next|last|spring|summer|"
-                r"autumn|winter|century|decade|election)\b", re.I)),
-)
+# A date's numbers ("25 September", "April 2013") do not count anything.
+_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b")
+_COUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                    r"hundreds?|thousands?|millions?|billions?|half|quarter|third|majority|most|all|none|dozens?|"
+                    r"per ?cent)\b", re.I)  # "one" left out: more often "one proposal" than a count
+# What a question asks for (how many, how much, when), and what a sentence needs to hold to answer it.
+_ASKS_COUNT = re.compile(r"\b(?:how (?:many|much|big|large|long|old)|what (?:proportion|share|percentage|number|"
+                         r"amount|salary|cost|price|fee|sum|figure|rate|level of funding)|at what cost)\b", re.I)
+_ASKS_DATE = re.compile(r"^\s*(?:when|by when|from when)\b|\b(?:by|on|from) what date\b|\bwhat date\b|"
+                        r"\b(?:which|what) (?:year|month|day)\b", re.I)
+_DATE_WORDS = re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|years?|months?|weeks?|today|yesterday|tomorrow|next|last|spring|"
+                         r"summer|autumn|winter|century|decade|election)\b", re.I)
+
+
+def _lacks_answer_type(question: str, sentence: str) -> bool:
+    """The question asks how many / how much / when, and the sentence holds no count / date to answer
+    with (numbers the question itself gives, and the numbers of dates, do not count)."""
+    if _ASKS_DATE.search(question):
+        return not _DATE_WORDS.search(sentence)
+    if _ASKS_COUNT.search(question):
+        rest = _DATE.sub(" ", sentence)
+        for number in re.findall(r"\d[\d,.]*", question):
+            rest = re.sub(rf"(?<![\d,.]){re.escape(number)}(?![\d,.]*\d)", " ", rest)
+        return not _COUNT.search(rest)
+    return False
 
 
 def question_names(question: str) -> list[str]:
@@ -94,7 +109,6 @@ def features(question: str, logits: np.ndarray, sentences: Sequence[str], passag
     the retrieval ranking, 0 for a passage found otherwise, e.g. holding a matching commissioning fact)."""
     names = question_names(question)
     asks_negative = bool(_NEGATION.search(question))
-    needs = next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
     rows = []
     for logit, sentence, passage, similarity, coverage, rank in zip(logits, sentences, passages, similarities,
                                                                     coverages, ranks):
@@ -103,7 +117,7 @@ def features(question: str, logits: np.ndarray, sentences: Sequence[str], passag
                      sum(n not in in_sentence for n in names) / len(names) if names else 0.0,
                      sum(n not in in_passage for n in names) / len(names) if names else 0.0,
                      float(asks_negative and not _NEGATION.search(sentence)),
-                     float(needs is not None and not needs.search(sentence)),
+                     float(_lacks_answer_type(question, sentence)),
                      1.0 / rank if rank > 0 else 0.0))
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
