@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, embedder=None) -> int:
     from eval.runner import evaluate, open_set
 
     if embedder is None and getattr(args, "model", None):
-        from index.embed import SentenceTransformerEmbedder
+        from qa import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder(args.model)
     engine, items, form = open_set(args.set, index_dir=args.index, embedder=embedder)

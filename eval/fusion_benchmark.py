@@ -14,7 +14,7 @@ from pathlib import Path
 
 from eval.metrics import hit_at_k, reciprocal_rank
 from eval.sets import EvalItem, is_relevant, load_squad
-from qa import ChunkConfig, Engine, IndexConfig, RetrievalConfig
+from qa import ChunkConfig, Engine, IndexConfig, RetrievalConfig, SentenceTransformerEmbedder
 
 COVID_QA = Path(__file__).resolve().parent / "data" / "covid-qa" / "covid-qa.json"
 KS = (1, 5, 10)
@@ -80,8 +80,6 @@ def main(argv: list[str] | None = None) -> None:
         documents = documents[: args.limit_docs]
         keep = {d.id for d in documents}
         items = [i for i in items if all(g.doc_id in keep for g in i.gold)]
-    from index.embed import SentenceTransformerEmbedder
-
     embedder = CachedEmbedder(SentenceTransformerEmbedder())
     started = time.perf_counter()
     engine = Engine.from_documents(documents, embedder=embedder, config=BENCH_INDEX, progress=True)
@@ -97,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     chosen = []
     for fold in (0, 1):
         tune, test = fold_items[fold], fold_items[1 - fold]
-        best = max(candidate_settings(), key=lambda c: _objective(score(engine.configured(retrieval=c), tune, "hybrid")))
+        best = max(candidate_settings(),
+                   key=lambda c: _objective(score(engine.configured(retrieval=c), tune, "hybrid")))
         chosen.append(best)
         print(f"fold {fold}: chosen on {len(tune)} questions: fusion={best.fusion} dense_weight={best.dense_weight} "
               f"doc_weight={best.doc_weight}")

@@ -9,9 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.errors import InputError
-
 from eval.sets import normalise
+from qa.errors import InputError
 
 
 def _check_k(k: int) -> None:

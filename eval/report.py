@@ -8,12 +8,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
-from qa.errors import MissingDependencyError
+from typing import Any
 
 from eval.runner import Run
+from qa.errors import MissingDependencyError
 
 NONE = "–"
 _NUMERIC = re.compile(r"[0-9.]+|–|not in top 10")
@@ -58,7 +58,8 @@ def summary_table(run: Run) -> Table:
     ks = run.config["ks"]
     modes = list(run.summary["modes"])
     overall = {mode: run.summary["modes"][mode]["overall"] for mode in modes}
-    specs = ([("questions", "n", "count"), ("answerable", "answerable", "count")] + [(f"hit@{k}", f"hit@{k}", "rate") for k in ks]
+    specs = ([("questions", "n", "count"), ("answerable", "answerable", "count")]
+             + [(f"hit@{k}", f"hit@{k}", "rate") for k in ks]
              + [("MRR@10", "mrr@10", "rate"), ("nDCG@10", "ndcg@10", "rate")]
              + [(f"article hit@{k}", f"doc_hit@{k}", "rate") for k in ks]
              + [("answer contains gold", "answer_contains", "rate"),
@@ -146,7 +147,8 @@ def markdown(run: Run, plots: Sequence[str] = ()) -> str:
              f"index of {index.get('documents', '?')} documents, {index.get('passages', '?')} passages "
              f"(model {escape(str(index.get('model', '?')))}). Retrieval metrics count answerable questions only; "
              "a passage is relevant when it holds the question's evidence (or covers a gold answer's start).", "",
-             "## Summary", "", markdown_table(summary_table(run)), "", "## Per kind", "", markdown_table(kind_table(run))]
+             "## Summary", "", markdown_table(summary_table(run)), "",
+             "## Per kind", "", markdown_table(kind_table(run))]
     followups = followup_table(run)
     if followups:
         lines += ["", "## Follow-ups", "", "The same questions asked as follow-ups in a chat, and standalone.", "",

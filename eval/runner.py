@@ -11,16 +11,16 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
-
-from qa import ChunkConfig, Engine, IndexConfig, InputError
-from qa.types import COMMENT, Hit
+from typing import Any
 
 from eval import metrics
 from eval.sets import EvalItem, is_relevant, load_jsonl, load_squad
+from qa import ChunkConfig, Engine, IndexConfig, InputError
+from qa.types import COMMENT, Hit
 
 DEFAULT_KS = (1, 3, 5, 10)
 DEPTH = 10  # passages ranked per question; MRR and nDCG are @10

@@ -17,8 +17,8 @@ import re
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -72,7 +72,8 @@ def _sentence(rng: random.Random) -> str:
     kind = rng.random()
     body, service, place = rng.choice(_BODIES), rng.choice(_SERVICES), rng.choice(_PLACES)
     if kind < 0.35:
-        return f"{body[0].upper() + body[1:]} in {place} {rng.choice(_VERBS)} {service} from April {rng.randint(2013, 2024)}."
+        verb, year = rng.choice(_VERBS), rng.randint(2013, 2024)  # drawn in this order, as the data always was
+        return f"{body[0].upper() + body[1:]} in {place} {verb} {service} from April {year}."
     if kind < 0.55:
         person = rng.choice(_PEOPLE)
         return (f"{person}, {rng.choice(_ROLES)}, said: \u201c{' '.join(rng.sample(_FILLER, 14)).capitalize()} "
@@ -113,7 +114,7 @@ def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
     engine = Engine.load(folder, embedder=embedder)
     load_s = time.perf_counter() - started
     # The first question is a commissioning one, so that everything an answer can need is needed.
-    asked = ["Who will commission GP services in Greater Manchester?"] + questions(rng, question_count)
+    asked = ["Who will commission GP services in Greater Manchester?", *questions(rng, question_count)]
     started = time.perf_counter()
     engine.ask(asked[0])
     first_s = time.perf_counter() - started

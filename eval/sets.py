@@ -6,9 +6,10 @@ files (gold answer offsets into each context), such as the shipped COVID-QA copy
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from qa.errors import InputError
 from qa.types import Document

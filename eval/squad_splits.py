@@ -9,8 +9,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 SPLITS = ("train", "calibration", "dev")
 HELDOUT = Path(__file__).resolve().parent / "data" / "squad-heldout"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
+from index.errors import IndexCorruptError, InputError
 from index.lexical import tokenize
 from index.records import Document, Passage
 from index.speakers import Quote, find_quotes
-from index.errors import IndexCorruptError, InputError
 
 QUOTES_FILE = "quotes.jsonl"
 TERMS_FILE = "terms.json"
@@ -34,7 +35,8 @@ class Analyser(Protocol):
 def _check_analysers(analysers: Sequence[Analyser]) -> None:
     names = [getattr(a, "name", None) for a in analysers]
     for analyser, name in zip(analysers, names):
-        if not isinstance(name, str) or not name.isidentifier() or not isinstance(getattr(analyser, "version", None), int):
+        version = getattr(analyser, "version", None)
+        if not isinstance(name, str) or not name.isidentifier() or not isinstance(version, int):
             raise InputError(f"an analyser needs a name of letters, digits and '_' and an integer version, "
                              f"got name {name!r} in {type(analyser).__name__}")
     if len(set(names)) != len(names):

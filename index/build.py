@@ -9,9 +9,9 @@ import io
 import itertools
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -20,11 +20,11 @@ from index.analysis import Analyser, Analysis, analyse, complete, merge, without
 from index.chunk import ChunkConfig, chunk_document
 from index.dense import DenseIndex
 from index.embed import Embedder
+from index.errors import IndexCorruptError, InputError
 from index.lexical import LexicalIndex
 from index.records import ARTICLE, Comment, Document, Passage
 from index.speakers import Quote
 from index.store import check_compatible, read_index, write_index
-from index.errors import IndexCorruptError, InputError
 
 DENSE_KINDS = ("exact", "hnsw")
 SENTENCE_VECTORS = ("separate", "pooled")
@@ -98,7 +98,7 @@ class CorpusIndex:
         return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
                 "recipe": INDEX_RECIPE, "sentence_vectors": self.config.sentence_vectors,
                 "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
-                "passages": len(self.passages), "vectors": int(len(self.window_passage)),
+                "passages": len(self.passages), "vectors": len(self.window_passage),
                 "analysis": dict(self.analysis.versions),
                 **({"model_path": self.model_path} if self.model_path else {})}
 

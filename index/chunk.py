@@ -7,12 +7,12 @@ a passage's dense score is the best of its windows'.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
+from index.errors import InputError
 from index.records import ARTICLE, COMMENT, Document, Passage
 from index.sentences import split_sentences
-from index.errors import InputError
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 Span = tuple[int, int]

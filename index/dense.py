@@ -92,13 +92,13 @@ class DenseIndex:
         if len(rows):
             self._index.add(rows)
 
-    def copy(self) -> "DenseIndex":
+    def copy(self) -> DenseIndex:
         """An independent copy (FAISS clone: no serialising, no re-normalising)."""
         index = DenseIndex.__new__(DenseIndex)
         index.dim, index.kind, index._index = self.dim, self.kind, faiss.clone_index(self._index)
         return index
 
-    def without(self, rows: np.ndarray) -> "DenseIndex":
+    def without(self, rows: np.ndarray) -> DenseIndex:
         """A copy without the vectors at `rows`; later rows move up, keeping their order. Nothing is embedded
         again: "exact" removes them from a FAISS clone, "hnsw" builds a new graph from the kept stored vectors."""
         rows = np.unique(np.asarray(rows, dtype=np.int64))
@@ -138,7 +138,7 @@ class DenseIndex:
     @classmethod
     def from_files(
         cls, files: dict[str, bytes], dim: int, kind: str = EXACT, *, rows: int | None = None
-    ) -> "DenseIndex":
+    ) -> DenseIndex:
         """Rebuild from `to_files` output, checking the kind, dimension and (if given) number of rows."""
         dim, kind = _check_dim(dim), _check_kind(kind)
         if FILE_NAME not in files:

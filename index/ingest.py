@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from index.records import Comment, Document, content_id
 from index.errors import IngestError
+from index.records import Comment, Document, content_id
 
 PAGE_SUFFIX = ".txt"
 ARCHIVE_SUFFIX = ".jsonl"
@@ -119,7 +119,7 @@ def _body_blocks(lines: list[str]) -> list[str]:
     """Body paragraphs: one per blank-line-separated block, bullets as '• item' lines."""
     blocks: list[str] = []
     current: list[str] = []
-    for line in lines + [""]:
+    for line in [*lines, ""]:
         stripped = line.strip()
         if not stripped:
             if current:

@@ -75,7 +75,7 @@ class LexicalIndex:
 
     @classmethod
     def _from_counts(cls, columns: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
-                     terms: list[str], k1: float, b: float) -> "LexicalIndex":
+                     terms: list[str], k1: float, b: float) -> LexicalIndex:
         """The index of (term column, row, count) entries: sorted into CSC by column then row, and scored.
         Columns with no entry are dropped, so the vocabulary holds only terms the passages use."""
         used = np.bincount(columns, minlength=len(terms)) > 0
@@ -101,7 +101,7 @@ class LexicalIndex:
         columns = np.repeat(np.arange(len(self._terms), dtype=np.int64), np.diff(self._indptr))
         return columns, self._indices.astype(np.int64), self._tf
 
-    def extended(self, texts: list[str]) -> "LexicalIndex":
+    def extended(self, texts: list[str]) -> LexicalIndex:
         """A new index with `texts` appended as rows len(self)...; only they are tokenised."""
         _check_texts(texts)
         vocab, terms = dict(self._vocab), list(self._terms)
@@ -123,7 +123,7 @@ class LexicalIndex:
             np.concatenate([tf, np.array(new_tf, dtype=np.int32)]),
             np.concatenate([self._lengths, np.array(lengths, dtype=np.int32)]), terms, self.k1, self.b)
 
-    def without(self, rows: np.ndarray) -> "LexicalIndex":
+    def without(self, rows: np.ndarray) -> LexicalIndex:
         """A new index without the passages at `rows` (later rows move up); nothing is tokenised."""
         removed = np.zeros(self._rows, dtype=bool)
         removed[np.asarray(rows, dtype=np.int64)] = True
@@ -134,7 +134,7 @@ class LexicalIndex:
                                          self._lengths[~removed], self._terms, self.k1, self.b)
 
     @classmethod
-    def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> "LexicalIndex":
+    def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
         """Tokenize `texts` and precompute their BM25 (Lucene variant) term scores."""
         _check_texts(texts)
         if isinstance(k1, bool) or not isinstance(k1, (int, float)) or not 0 <= k1 < float("inf"):
@@ -193,7 +193,7 @@ class LexicalIndex:
         return files
 
     @classmethod
-    def from_files(cls, files: dict[str, bytes]) -> "LexicalIndex":
+    def from_files(cls, files: dict[str, bytes]) -> LexicalIndex:
         """Rebuild from `to_files` output, checking that the arrays, vocabulary and parameters agree."""
         missing = [name for name in FILES.values() if name not in files]
         if missing:

@@ -132,7 +132,7 @@ def _role_before(masked: str, start: int) -> str | None:
             run.insert(0, token)
         else:
             break
-    while run and (run[0].group() in ("of", "and") or run[0].group().lower() not in _ROLE_SET and not run[1:]):
+    while run and (run[0].group() in ("of", "and") or (run[0].group().lower() not in _ROLE_SET and not run[1:])):
         run.pop(0)
     if not run or run[-1].group().lower() not in _ROLE_SET:
         set_off = _ROLE_SET_OFF.search(masked, max(0, start - 120), start)  # "NHS England's director of X, Dr Y"

@@ -17,14 +17,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from index.records import Document
-from index.sentences import split_sentences
+from index.errors import InputError
 from index.mentions import (
-    _DOC_NOUNS, _FUNCTION, _NAME, _ORG_WORDS, _ROLE_SET, _SPEECH_VERB, DOCUMENT, GROUP, ORGANISATION, PERSON,
-    _documents, _is_nameish, _Mention, _people, _tokens,
+    _DOC_NOUNS,
+    _FUNCTION,
+    _NAME,
+    _ORG_WORDS,
+    _ROLE_SET,
+    _SPEECH_VERB,
+    DOCUMENT,
+    GROUP,
+    ORGANISATION,
+    PERSON,
+    _documents,
+    _is_nameish,
+    _Mention,
+    _people,
+    _tokens,
 )
 from index.quote_marks import _MASK, _mask, _quote_regions
-from index.errors import InputError
+from index.records import Document
+from index.sentences import split_sentences
 
 _GROUP_NOUNS = {
     "leaders", "managers", "trusts", "officials", "doctors", "gps", "councils", "practices", "commissioners",
@@ -164,7 +177,7 @@ class _Page:
         ends = [m.end for m in self.people]
         set_ = object.__setattr__
         set_(self, "_people_starts", [m.start for m in self.people])
-        set_(self, "_people_ends", ends if all(a <= b for a, b in zip(ends, ends[1:])) else None)
+        set_(self, "_people_ends", ends if all(a <= b for a, b in itertools.pairwise(ends)) else None)
         set_(self, "_people_at", dict(at))
         set_(self, "_by_surname", dict(surnames))
         set_(self, "_docs_at", dict(docs))

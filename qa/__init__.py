@@ -8,8 +8,7 @@
 Only the errors are imported eagerly (they live in `index.errors`, a leaf module); the rest of the API
 imports `index` and models, so the public names below load on first use (PEP 562).
 """
-from qa.errors import (IndexCorruptError, IndexMismatchError, IngestError, InputError, MissingDependencyError,
-                       QAError)
+from qa.errors import IndexCorruptError, IndexMismatchError, IngestError, InputError, MissingDependencyError, QAError
 
 _LAZY = {
     "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine", "DEFAULT_CORPUS": "qa.engine",
@@ -19,8 +18,8 @@ _LAZY = {
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",
 }
 
-__all__ = sorted([*_LAZY, "QAError", "InputError", "IngestError", "IndexCorruptError", "IndexMismatchError",
-                  "MissingDependencyError"])
+__all__ = ["QAError", "InputError", "IngestError", "IndexCorruptError", "IndexMismatchError", "MissingDependencyError",
+           *_LAZY]
 
 
 def __getattr__(name: str):

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.entities import (
-    _AUX, _FUNCTION, _PREPOSITIONS, _WH, AMOUNT, BODY, PERSON, PLACE, SERVICE, Entity, _is_content, _stem, _words,
+    _AUX,
+    _FUNCTION,
+    _PREPOSITIONS,
+    _WH,
+    AMOUNT,
+    BODY,
+    PERSON,
+    PLACE,
+    SERVICE,
+    Entity,
+    _is_content,
+    _stem,
+    _words,
     find_entities,
 )
 

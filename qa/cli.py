@@ -11,8 +11,8 @@ import argparse
 import io
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from qa.terminal import json_text, one_line, plain
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    from qa.errors import IndexBusyError, IndexCorruptError, InputError, IngestError, MissingDependencyError, QAError
+    from qa.errors import IndexBusyError, IndexCorruptError, IngestError, InputError, MissingDependencyError, QAError
 
     try:
         code = args.run(args)
@@ -184,8 +184,8 @@ def _run_index(args) -> int:
     from index.build import IndexConfig
     from index.embed import SentenceTransformerEmbedder
     from index.store import check_destination
-    from qa.errors import InputError
     from qa.engine import Engine
+    from qa.errors import InputError
 
     # Before any reading or embedding: a wrong destination fails now, not after minutes of work.
     has_index = check_destination(args.out)

@@ -17,11 +17,25 @@ from index.sentences import split_sentences
 from qa.errors import InputError
 from qa.fact_status import STATUSES, _cue_status, _proposer, _stance_holder, _status
 from qa.relations import (
-    RELATION_GROUPS, RELATIONS, _bodies_for, _covers, _find_triggers, _Found, _is_actor, _primary_group, compatible,
+    RELATION_GROUPS,
+    RELATIONS,
+    _bodies_for,
+    _covers,
+    _find_triggers,
+    _Found,
+    _is_actor,
+    _primary_group,
+    compatible,
 )
 from qa.vocabulary import (
-    Mention, canonical_body, canonical_place, canonical_service, find_amounts, find_bodies,
-    find_places, find_services,
+    Mention,
+    canonical_body,
+    canonical_place,
+    canonical_service,
+    find_amounts,
+    find_bodies,
+    find_places,
+    find_services,
 )
 
 __all__ = [
@@ -67,7 +81,8 @@ _WHEN = re.compile(
     r"|(?i:(?:next|this|last|the\s+next|the\s+coming)\s+(?:financial\s+)?(?:year|month|spring|summer|autumn|winter)"
     r"|year|a\s+year|(?:\d+|two|three|four|five|six|twelve|eighteen)\s+(?:months|years|weeks)))(?![\w-])"
 )
-_REPORTED_DATE = re.compile(r"(?:announced|released|reported|dated|published|wrote|written)\s+(?:[\w-]+\s+){0,5}$", re.I)
+_REPORTED_DATE = re.compile(r"(?:announced|released|reported|dated|published|wrote|written)\s+(?:[\w-]+\s+){0,5}$",
+                            re.I)
 _PERSON_PLACE = re.compile(r"(?:\bGP|doctor|partner|resident|based|born)\s+in\s+$", re.I)
 _LIST_ITEM = re.compile(r"^\s*[•*\-–]\s")
 _NATIONS = ("England", "Scotland", "Wales", "Northern Ireland", "UK")  # in national bodies' names

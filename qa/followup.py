@@ -9,12 +9,25 @@ Entities and topic words are read by `qa.entities`, pronouns and their referents
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from qa.anaphora import _anaphors, _Anaphor, _fit, _referent
+from qa.anaphora import _Anaphor, _anaphors, _fit, _referent
 from qa.entities import (
-    _AUX, _PRONOUNS, _WH, AMOUNT, BODY, PERSON, PLACE, SERVICE, Entity, _is_content, _stem, _terms, _words,
+    _AUX,
+    _PRONOUNS,
+    _WH,
+    AMOUNT,
+    BODY,
+    PERSON,
+    PLACE,
+    SERVICE,
+    Entity,
+    _is_content,
+    _stem,
+    _terms,
+    _words,
     find_entities,
 )
 from qa.errors import InputError
@@ -283,7 +296,7 @@ def _split_qualifier(text: str) -> tuple[str, list[str]]:
 def _with_gist(text: str, own: list[Entity], last: _Earlier) -> str:
     """Text with the gist of the last turn in brackets; a new place drops the old ones from it."""
     core, carried = _split_qualifier(last.text)
-    parts = [_lead_stripped(core)] + carried
+    parts = [_lead_stripped(core), *carried]
     if any(e.kind == PLACE for e in own):
         parts = [_without_places(p) for p in parts]
     own_part = _split_qualifier(text)[0]

@@ -5,8 +5,8 @@ model). Fusion is convex (min-max normalised scores, weighted) or reciprocal-ran
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -14,8 +14,8 @@ from index.build import CorpusIndex
 from index.embed import Embedder
 from index.lexical import tokenize
 from index.records import COMMENT, Passage
-from qa.plain_words import expansion
 from qa.errors import InputError
+from qa.plain_words import expansion
 from qa.types import Hit
 
 MODES = ("hybrid", "lexical", "dense")

@@ -3,8 +3,18 @@
 The finder lives in `index.speakers` (the index uses it to make quoted passages findable by their
 speaker's name); this is its public home for callers of the `qa` API.
 """
-from index.speakers import DOCUMENT, GROUP, ORGANISATION, PERSON, Quote, find_quotes, quotes_in_files, \
-    quotes_of, sentence_speakers, speaker_of
+from index.speakers import (
+           DOCUMENT,
+           GROUP,
+           ORGANISATION,
+           PERSON,
+           Quote,
+           find_quotes,
+           quotes_in_files,
+           quotes_of,
+           sentence_speakers,
+           speaker_of,
+)
 
 __all__ = ["DOCUMENT", "GROUP", "ORGANISATION", "PERSON", "Quote", "find_quotes", "quotes_in_files",
            "quotes_of", "sentence_speakers", "speaker_of"]

@@ -7,7 +7,7 @@ then join the sentences the answer model reads, so a fact that answers is cited.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa.commissioning import CommissioningFact
 from qa.vocabulary import find_bodies, find_places, find_services

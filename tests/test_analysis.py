@@ -134,5 +134,5 @@ def test_missing_analysis_files_are_a_corrupt_index(tmp_path, documents):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     del manifest["files"]["analysis.commissioning.jsonl"]
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="missing its analysis file.*analysis.commissioning.jsonl"):
+    with pytest.raises(IndexCorruptError, match=r"missing its analysis file.*analysis.commissioning.jsonl"):
         load_index(tmp_path)

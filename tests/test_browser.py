@@ -229,7 +229,7 @@ def test_a_full_queue_says_busy_and_leaves_no_half_drawn_answer(browser, ui_engi
                 for job in [s.submit("Who commissions GP services?", "both", [], api_name="/ask") for s in sessions]:
                     try:
                         job.result(timeout=60)
-                    except Exception:  # noqa: BLE001 - refusals are the point
+                    except Exception:
                         pass
 
         context = browser.new_context(viewport=DESKTOP)

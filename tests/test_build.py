@@ -109,7 +109,7 @@ def test_loading_with_another_model_name_or_dimension_is_a_mismatch(tmp_path):
     with pytest.raises(IndexMismatchError, match=r"model: stored 'fake-keywords', expected 'other-model'"):
         load_index(tmp_path, KeywordEmbedder(VOCABULARY, name="other-model"))
     with pytest.raises(IndexMismatchError, match=r"dimension: stored 7, expected 8"):
-        load_index(tmp_path, KeywordEmbedder(VOCABULARY + ["extra"]))
+        load_index(tmp_path, KeywordEmbedder([*VOCABULARY, "extra"]))
     assert len(load_index(tmp_path).passages) == len(load_index(tmp_path, embedder).passages)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def _check_windows(passage: Passage, source: str, count_tokens, max_tokens: int,
     """Windows tile the passage in order, each within both budgets, and drop nothing but whitespace."""
     windows = passage.windows
     assert windows and windows[0][0] == passage.start and windows[-1][1] == passage.end, passage.id
-    for (_, end), (start, _) in zip(windows, windows[1:]):
+    for (_, end), (start, _) in itertools.pairwise(windows):
         assert end <= start and source[end:start].strip() == "", passage.id
     texts = [source[a:b] for a, b in windows]
     assert all(count <= max_tokens for count in count_tokens(texts)), passage.id

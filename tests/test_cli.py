@@ -89,7 +89,7 @@ def test_a_path_that_cannot_be_read_as_a_file_exits_2(tmp_path, capsys):
 
 def test_a_file_that_is_not_utf8_exits_2_naming_the_byte(tmp_path, capsys):
     page = tmp_path / "page.txt"
-    page.write_bytes("Headline\n\nBody text of the page.".encode("utf-8") + b"\xff\xfe caf\xe9")
+    page.write_bytes(b"Headline\n\nBody text of the page." + b"\xff\xfe caf\xe9")
     assert main(["index", str(page), "--out", str(tmp_path / "idx")]) == 2
     error = _one_line_error(capsys.readouterr().err)
     assert f"{page} is not UTF-8 text (byte 0xff at offset 32)" in error

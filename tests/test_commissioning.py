@@ -207,9 +207,9 @@ def test_default_corpus_meets_the_floor():
 
 
 def test_gold_quotes_are_sentences_of_the_pages():
+    from eval.commissioning_eval import DEFAULT_PAGES
     from index.ingest import load_documents
     from index.sentences import split_sentences
-    from eval.commissioning_eval import DEFAULT_PAGES
 
     documents = {doc.source.rsplit("/", 1)[-1]: doc for doc in load_documents([DEFAULT_PAGES])}
     for record in load_gold(GOLD):

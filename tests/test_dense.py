@@ -127,5 +127,5 @@ def test_from_files_rejects_undeserializable_or_inconsistent_bytes():
         DenseIndex.from_files({FILE_NAME: good}, 8, rows=11)
     with pytest.raises(IndexCorruptError, match="kind 'hnsw' expects IndexHNSWFlat"):
         DenseIndex.from_files({FILE_NAME: good}, 8, "hnsw")
-    with pytest.raises(IndexCorruptError, match="dense.faiss is missing"):
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
         DenseIndex.from_files({}, 8)

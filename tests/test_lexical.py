@@ -120,11 +120,11 @@ def test_round_trip_uses_npy_and_json_and_keeps_results():
 
 def test_from_files_rejects_missing_corrupt_or_mismatched_parts():
     files = LexicalIndex.build(CORPUS).to_files()
-    with pytest.raises(IndexCorruptError, match="missing lexical.vocab.json"):
+    with pytest.raises(IndexCorruptError, match=r"missing lexical.vocab.json"):
         LexicalIndex.from_files({k: v for k, v in files.items() if k != FILES["vocab"]})
-    with pytest.raises(IndexCorruptError, match="lexical.params.json is not valid JSON"):
+    with pytest.raises(IndexCorruptError, match=r"lexical.params.json is not valid JSON"):
         LexicalIndex.from_files({**files, FILES["params"]: b"{nope"})
-    with pytest.raises(IndexCorruptError, match="lexical.data.npy is not a readable .npy"):
+    with pytest.raises(IndexCorruptError, match=r"lexical.data.npy is not a readable .npy"):
         LexicalIndex.from_files({**files, FILES["data"]: b"\x93NUMPY garbage"})
     short_vocab = json.dumps(json.loads(files[FILES["vocab"]])[:-1]).encode()
     with pytest.raises(IndexCorruptError, match="indptr has"):

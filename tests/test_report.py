@@ -5,8 +5,17 @@ import json
 
 import pytest
 
-from eval.report import (aligned, console_text, escape, followup_table, kind_table, markdown, summary_table,
-                         worst_rows, write_report)
+from eval.report import (
+    aligned,
+    console_text,
+    escape,
+    followup_table,
+    kind_table,
+    markdown,
+    summary_table,
+    worst_rows,
+    write_report,
+)
 from eval.runner import Run, summarise
 
 KS = (1, 3, 5, 10)
@@ -120,7 +129,7 @@ def test_untrusted_text_is_escaped_in_markdown():
     assert escape("a | b") == "a \\| b"
     assert escape("line\nbreak") == "line break"
     # every table line keeps its column count: the pipe in the question did not open a new cell
-    worst = [line for line in text.splitlines() if "alert" in line][0]
+    worst = next(line for line in text.splitlines() if "alert" in line)
     assert worst.replace("\\|", "").count("|") == 5
 
 

@@ -124,7 +124,7 @@ def test_squad_set_reports_article_and_passage_hits(tmp_path, capsys):
     path = tmp_path / "tiny-squad.json"
     path.write_text(json.dumps(squad), encoding="utf-8")
     code = run_cli(_cli_args(str(path), "--mode", "lexical", "--mode", "hybrid", "--json"),
-                   embedder=KeywordEmbedder(VOCABULARY + ["ward", "opens", "may"]))
+                   embedder=KeywordEmbedder([*VOCABULARY, "ward", "opens", "may"]))
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["config"]["format"] == "squad" and summary["questions"] == 3

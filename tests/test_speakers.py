@@ -237,7 +237,7 @@ Dr Carey Lunan, a GP in Edinburgh and chair of RCGP Scotland, warned that 'the w
 @pytest.mark.parametrize("text,expected", UNSEEN)
 def test_unseen_articles(text, expected):
     got = []
-    for fragment, head in expected:
+    for fragment, _head in expected:
         quote = said_by(text, fragment)
         got.append((fragment, quote.speaker.split()[-1] if quote else None))
     assert got == [(fragment, head) for fragment, head in expected]

@@ -77,7 +77,7 @@ def test_missing_manifest_or_folder_says_how_to_build_one(tmp_path):
 def test_manifest_that_is_not_json(tmp_path):
     write_index(tmp_path, FILES, META)
     (tmp_path / MANIFEST).write_text('{"format_version": 1,', encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="manifest.json is not valid JSON"):
+    with pytest.raises(IndexCorruptError, match=r"manifest.json is not valid JSON"):
         read_index(tmp_path)
 
 
@@ -96,7 +96,7 @@ def test_manifest_may_not_point_outside_the_folder(tmp_path):
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     manifest["files"]["passages.jsonl"]["name"] = "../secret.g0001.txt"
     (tmp_path / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="malformed entry for 'passages.jsonl'"):
+    with pytest.raises(IndexCorruptError, match=r"malformed entry for 'passages.jsonl'"):
         read_index(tmp_path)
 
 

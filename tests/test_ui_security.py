@@ -17,11 +17,11 @@ from tests.fakes import KeywordEmbedder
 from tests.ui_fixtures import served
 
 pytest.importorskip("gradio")
-from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.exceptions import AppError  # noqa: E402
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 
-from ui import ServeConfig  # noqa: E402
-from ui.guard import allowed_hosts, host_name  # noqa: E402
+from ui import ServeConfig
+from ui.guard import allowed_hosts, host_name
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -191,7 +191,7 @@ def test_concurrent_qa_add_processes_lose_no_document(tmp_path, writers):
                                        "--index", str(folder)], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True) for name in names]
         for process in processes:
-            out, err = process.communicate(timeout=300)
+            _, err = process.communicate(timeout=300)
             assert process.returncode == 0, err
         expected.update(names)
         held = {d.id for d in Engine.load(folder, embedder=KeywordEmbedder(VOCABULARY)).documents()}

@@ -4,8 +4,14 @@ from __future__ import annotations
 import pytest
 
 from qa.vocabulary import (
-    Mention, canonical_body, canonical_place, canonical_service, find_amounts, find_bodies,
-    find_places, find_services,
+    Mention,
+    canonical_body,
+    canonical_place,
+    canonical_service,
+    find_amounts,
+    find_bodies,
+    find_places,
+    find_services,
 )
 
 

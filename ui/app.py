@@ -10,15 +10,16 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read by gradio at import time
 
-import dataclasses  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Sequence  # noqa: E402
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from qa import MAX_QUESTION_CHARS, Engine, QAError  # noqa: E402
-from qa.types import Answer  # noqa: E402
-from ui import ServeConfig, render  # noqa: E402
+from qa import MAX_QUESTION_CHARS, Engine, QAError
+from qa.types import Answer
+from ui import ServeConfig, render
 
 CSS_PATH = Path(__file__).resolve().parent / "static" / "app.css"
 TITLE = "Who commissions what in the NHS"
@@ -92,7 +93,7 @@ class Handlers:
     def ask(self, question: str, kind: str, doc_ids: list[str] | None, chat_state: dict | None,
             turns: list[Answer]) -> tuple[dict, dict, list[Answer]]:
         """Answer within this browser session's conversation; returns (answer JSON, new state, turns)."""
-        from qa.chat import ChatSession
+        from qa import ChatSession
 
         with _user_errors():
             session = ChatSession.from_dict(self.engine, chat_state) if chat_state else self.engine.chat()

@@ -3,7 +3,7 @@
 with the app), and send the browser security headers with every response."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 # The page runs Gradio's own scripts and inline styles; it loads nothing from other origins, talks only to

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from qa.types import COMMENT, Answer, Citation, Document, Hit
 
@@ -84,7 +84,7 @@ def _turn_html(turn: int, answer: Answer) -> str:
 
 def _without_first_sentence(text: str) -> str:
     """The abstention's explanation after its first sentence, which the heading already says."""
-    head, _, rest = text.partition(". ")
+    _, _, rest = text.partition(". ")
     return rest if rest else ""
 
 
