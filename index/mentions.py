@@ -9,6 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "PERSON", "ORGANISATION", "GROUP", "DOCUMENT", "ROLE_WORD_SET", "DOCUMENT_NOUNS", "ORGANISATION_WORDS",
+    "FUNCTION_WORDS", "NAME_PATTERN", "SPEECH_VERB", "NamedMention", "people_mentions", "document_mentions",
+    "word_tokens", "is_nameish",
+]
+
 PERSON, ORGANISATION, GROUP, DOCUMENT = "person", "organisation", "group", "document"
 
 _TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Professor|Prof|Sir|Dame|Lord|Lady|Baroness|Cllr|Councillor"
@@ -18,12 +24,12 @@ _ROLE_WORDS = (
     "partner|manager|adviser|advisor|consultant|founder|editor|treasurer|governor|councillor|trustee|"
     "representative|commissioner|professor|dean|registrar|surgeon|pharmacist|nurse|GP|MP"
 )
-_ROLE_SET = set(_ROLE_WORDS.lower().split("|"))
-_DOC_NOUNS = (
+ROLE_WORD_SET = set(_ROLE_WORDS.lower().split("|"))
+DOCUMENT_NOUNS = (
     "letter|document|overview|report|paper|guidance|statement|consultation|review|briefing|memo|"
     "bulletin|strategy|framework|email|circular|minutes|survey|response|submission|manifesto|white paper"
 )
-_ORG_WORDS = {
+ORGANISATION_WORDS = {
     "council", "councils", "trust", "board", "group", "association", "college", "society", "foundation",
     "department", "service", "services", "health", "care", "england", "partnership", "committee",
     "network", "alliance", "federation", "institute", "university", "hospital", "surgery", "practice",
@@ -38,22 +44,22 @@ _STOP_CAPS = set(
     "Spearheaded Following After Before During Despite Since By From Into Across Throughout Within "
     "January February March April May June July August September October November December".split()
 )
-_FUNCTION = {"a", "an", "the", "of", "for", "in", "at", "and", "on", "to", "&", "with", "from", "by", "as",
+FUNCTION_WORDS = {"a", "an", "the", "of", "for", "in", "at", "and", "on", "to", "&", "with", "from", "by", "as",
              "that", "which", "who", "this", "its", "their", "his", "her", "it", "is", "was", "are", "were"}
 
-_NAME = r"(?:O[’'])?[A-Z][a-z]*[A-Z]?[a-z]+(?:-[A-Z][a-z]*[A-Z]?[a-z]+)*"
-_TITLED = re.compile(rf"\b(?:{_TITLES})\.?\s+{_NAME}(?:\s+{_NAME}){{0,2}}")
-_ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_WORDS})\s+({_NAME}(?:\s+{_NAME}){{1,2}})")
+NAME_PATTERN = r"(?:O[’'])?[A-Z][a-z]*[A-Z]?[a-z]+(?:-[A-Z][a-z]*[A-Z]?[a-z]+)*"
+_TITLED = re.compile(rf"\b(?:{_TITLES})\.?\s+{NAME_PATTERN}(?:\s+{NAME_PATTERN}){{0,2}}")
+_ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_WORDS})\s+({NAME_PATTERN}(?:\s+{NAME_PATTERN}){{1,2}})")
 _NAME_THEN_ROLE = re.compile(
-    rf"\b({_NAME}\s+{_NAME}(?:\s+{_NAME})?),\s+"
+    rf"\b({NAME_PATTERN}\s+{NAME_PATTERN}(?:\s+{NAME_PATTERN})?),\s+"
     rf"(?=(?:an?\s+|the\s+)?(?:[\w&-]+\s+){{0,4}}?(?i:{_ROLE_WORDS.replace('|GP', '')})\b|an?\s+GP\b)"
 )
 _DOC_MENTION = re.compile(
-    rf"\b(?i:the|a|an|this|its|their)\s+(░+\s+|(?:[a-z][\w-]*\s+){{0,2}}?)({_DOC_NOUNS})\b"
+    rf"\b(?i:the|a|an|this|its|their)\s+(░+\s+|(?:[a-z][\w-]*\s+){{0,2}}?)({DOCUMENT_NOUNS})\b"
     rf"(?:\s+from\s+(?:the\s+)?([A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*)*))?"
 )
 # Verbs of saying: one ends a name's appositive here, and cues a quote in `index.speakers`.
-_SPEECH_VERB = re.compile(
+SPEECH_VERB = re.compile(
     r"\b(said|says|say|told|tells|added|adds|warned|warns|warn|explained|explains|claimed|claims|claim|"
     r"stated|states|announced|announces|argued|argues|argue|insisted|insists|urged|urges|advised|advises|"
     r"suggested|suggests|suggest|reported|reports|acknowledged|admitted|admits|noted|stressed|stresses|"
@@ -71,7 +77,7 @@ _TOKEN = re.compile(r"[^\W_](?:[\w&-]|[’'](?=\w))*|[^\w\s]")
 
 
 @dataclass(frozen=True)
-class _Mention:
+class NamedMention:
     """A named person or document in the text outside quotes."""
 
     name: str
@@ -83,7 +89,7 @@ class _Mention:
     head: str = ""  # a document's noun, so "the letter" finds "London Councils' letter"
 
 
-def _people(text: str, masked: str) -> list[_Mention]:
+def people_mentions(text: str, masked: str) -> list[NamedMention]:
     """Person mentions in order, each resolved to the full name and role first introduced."""
     found: list[tuple[int, int]] = []
     for match in _TITLED.finditer(masked):
@@ -91,7 +97,7 @@ def _people(text: str, masked: str) -> list[_Mention]:
     for pattern in (_ROLE_THEN_NAME, _NAME_THEN_ROLE):
         for match in pattern.finditer(masked):
             words = match.group(1).split()
-            if not any(w in _STOP_CAPS or w.lower() in _ORG_WORDS or w.lower() in _ROLE_SET
+            if not any(w in _STOP_CAPS or w.lower() in ORGANISATION_WORDS or w.lower() in ROLE_WORD_SET
                        or re.fullmatch(_TITLES, w) for w in words):
                 found.append(match.span(1))
     spans = sorted(set(found), key=lambda span: (span[0], -span[1]))
@@ -118,23 +124,23 @@ def _people(text: str, masked: str) -> list[_Mention]:
             name, role = known[0], role or known[1]
         if role and registry[words[-1]][1] is None:
             registry[words[-1]] = (registry[words[-1]][0], role)
-        mentions.append(_Mention(name, role, PERSON, start, end, tail))
+        mentions.append(NamedMention(name, role, PERSON, start, end, tail))
     return mentions
 
 
 def _role_before(masked: str, start: int) -> str | None:
     """A role written just before a name: "BMA chair", "NHS England chief executive"."""
-    tokens = _tokens(masked, max(0, start - 120), start)
+    tokens = word_tokens(masked, max(0, start - 120), start)
     run: list[re.Match] = []
     for token in reversed(tokens):
         word = token.group()
-        if word.lower() in _ROLE_SET or (_is_nameish(word) and run) or (word in ("of", "and") and run):
+        if word.lower() in ROLE_WORD_SET or (is_nameish(word) and run) or (word in ("of", "and") and run):
             run.insert(0, token)
         else:
             break
-    while run and (run[0].group() in ("of", "and") or (run[0].group().lower() not in _ROLE_SET and not run[1:])):
+    while run and (run[0].group() in ("of", "and") or (run[0].group().lower() not in ROLE_WORD_SET and not run[1:])):
         run.pop(0)
-    if not run or run[-1].group().lower() not in _ROLE_SET:
+    if not run or run[-1].group().lower() not in ROLE_WORD_SET:
         set_off = _ROLE_SET_OFF.search(masked, max(0, start - 120), start)  # "NHS England's director of X, Dr Y"
         return set_off.group(1) if set_off else None
     return masked[run[0].start() : run[-1].end()]
@@ -147,27 +153,27 @@ def _appositive(masked: str, end: int) -> tuple[str | None, int]:
         return None, end
     start = end + after.end()
     comma = re.match(r"[^,.;:░]{1,140},", masked[start:])
-    if comma and not _SPEECH_VERB.search(comma.group()):
+    if comma and not SPEECH_VERB.search(comma.group()):
         stop = start + comma.end() - 1
     else:
         stop = start
-        for token in _tokens(masked, start, min(len(masked), start + 140)):
+        for token in word_tokens(masked, start, min(len(masked), start + 140)):
             word = token.group()
-            if word[0].islower() and word not in _FUNCTION and word.lower() not in _ROLE_SET:
+            if word[0].islower() and word not in FUNCTION_WORDS and word.lower() not in ROLE_WORD_SET:
                 break
             if not word[0].isalnum():
                 break
             stop = token.end()
     role = re.sub(r"^(?:an?|the)\s+", "", masked[start:stop].strip())
-    if not any(w.lower() in _ROLE_SET for w in role.split()):
+    if not any(w.lower() in ROLE_WORD_SET for w in role.split()):
         return None, end
     tail = stop + 1 if masked[stop : stop + 1] == "," else stop
     return role, tail
 
 
-def _documents(text: str, masked: str) -> list[_Mention]:
+def document_mentions(text: str, masked: str) -> list[NamedMention]:
     """Document mentions: "the letter from London Councils" becomes "London Councils' letter"."""
-    mentions: list[_Mention] = []
+    mentions: list[NamedMention] = []
     for match in _DOC_MENTION.finditer(masked):
         noun, source = match.group(2).lower(), match.group(3)
         earlier = [d for d in mentions if d.head == noun]
@@ -178,13 +184,13 @@ def _documents(text: str, masked: str) -> list[_Mention]:
             name = earlier[-1].name  # "the overview" is the overview named before
         else:
             name = (text[match.start(1) : match.end(1)] + noun).strip()
-        mentions.append(_Mention(name, None, DOCUMENT, match.start(), match.end(), match.end(), head=noun))
+        mentions.append(NamedMention(name, None, DOCUMENT, match.start(), match.end(), match.end(), head=noun))
     return mentions
 
 
-def _tokens(text: str, start: int, end: int) -> list[re.Match]:
+def word_tokens(text: str, start: int, end: int) -> list[re.Match]:
     return list(_TOKEN.finditer(text, start, end))
 
 
-def _is_nameish(word: str) -> bool:
+def is_nameish(word: str) -> bool:
     return word[:1].isupper() and word not in _STOP_CAPS and not re.fullmatch(rf"(?:{_TITLES})\.?", word)

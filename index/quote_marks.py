@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["MASK_CHAR", "quote_regions", "mask_quotes"]
+
 _OPENERS, _SINGLE, _DOUBLE = "‘’“\"'", "‘’'", "“”\""
-_MASK = "░"
+MASK_CHAR = "░"
 
 
-def _quote_regions(text: str) -> list[tuple[int, int, bool]]:
+def quote_regions(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, is_block) of quoted material; a block opens a paragraph or follows a colon."""
     regions = []
     for line in re.finditer(r"[^\n]+", text):
@@ -54,9 +56,9 @@ def _closer(text: str, opener: int, line_end: int, strict: bool) -> int | None:
     return None
 
 
-def _mask(text: str, regions: list[tuple[int, int, bool]]) -> str:
+def mask_quotes(text: str, regions: list[tuple[int, int, bool]]) -> str:
     """The text with quoted material blanked, so quoted words never look like speakers or cues."""
     chars = list(text)
     for start, end, _ in regions:
-        chars[start:end] = _MASK * (end - start)
+        chars[start:end] = MASK_CHAR * (end - start)
     return "".join(chars)

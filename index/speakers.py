@@ -19,25 +19,27 @@ from typing import Any
 
 from index.errors import InputError
 from index.mentions import (
-    _DOC_NOUNS,
-    _FUNCTION,
-    _NAME,
-    _ORG_WORDS,
-    _ROLE_SET,
-    _SPEECH_VERB,
     DOCUMENT,
+    DOCUMENT_NOUNS,
+    FUNCTION_WORDS,
     GROUP,
+    NAME_PATTERN,
     ORGANISATION,
+    ORGANISATION_WORDS,
     PERSON,
-    _documents,
-    _is_nameish,
-    _Mention,
-    _people,
-    _tokens,
+    ROLE_WORD_SET,
+    SPEECH_VERB,
+    NamedMention,
+    document_mentions,
+    is_nameish,
+    people_mentions,
+    word_tokens,
 )
-from index.quote_marks import _MASK, _mask, _quote_regions
+from index.quote_marks import MASK_CHAR, mask_quotes, quote_regions
 from index.records import Document
 from index.sentences import split_sentences
+
+__all__ = ["Quote", "find_quotes", "quotes_of", "speaker_of", "sentence_speakers", "quotes_in_files"]
 
 _GROUP_NOUNS = {
     "leaders", "managers", "trusts", "officials", "doctors", "gps", "councils", "practices", "commissioners",
@@ -93,9 +95,9 @@ def find_quotes(text: str) -> list[Quote]:
     """Every quoted or reported-speech span in text whose speaker the text makes clear, in order."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
-    regions = _quote_regions(text)
-    masked = _mask(text, regions)
-    page = _Page(text, masked, _people(text, masked), _documents(text, masked))
+    regions = quote_regions(text)
+    masked = mask_quotes(text, regions)
+    page = _Page(text, masked, people_mentions(text, masked), document_mentions(text, masked))
     blocks = sorted(r for r in regions if r[2])
     block_starts = [r[0] for r in blocks]
     block_reach = list(itertools.accumulate((r[1] for r in blocks), max))  # furthest end of blocks so far
@@ -155,8 +157,8 @@ class _Page:
 
     text: str
     masked: str
-    people: list[_Mention]
-    docs: list[_Mention]
+    people: list[NamedMention]
+    docs: list[NamedMention]
     # Lookups by position and surname, so that each cue costs the same however long the text is.
     _people_starts: list[int] = field(init=False, repr=False)
     _people_ends: list[int] | None = field(init=False, repr=False)  # None: ends not in order (then scanned)
@@ -182,10 +184,10 @@ class _Page:
         set_(self, "_by_surname", dict(surnames))
         set_(self, "_docs_at", dict(docs))
 
-    def docs_starting(self, start: int) -> list[_Mention]:
+    def docs_starting(self, start: int) -> list[NamedMention]:
         return self._docs_at.get(start, [])
 
-    def last_person_ending_by(self, at: int) -> _Mention | None:
+    def last_person_ending_by(self, at: int) -> NamedMention | None:
         """The last person mention (in text order) that ends at or before `at`."""
         if self._people_ends is None:
             before = [m for m in self.people if m.end <= at]
@@ -193,15 +195,15 @@ class _Page:
         i = bisect.bisect_right(self._people_ends, at)
         return self.people[i - 1] if i else None
 
-    def people_near(self, p: int) -> list[_Mention]:
+    def people_near(self, p: int) -> list[NamedMention]:
         """People whose mention ends at `p`, one character before it, or whose tail ends there; last first."""
         return [self.people[i] for i in sorted(self._people_at.get(p, ()), reverse=True)]
 
-    def people_starting_in(self, start: int, end: int) -> list[_Mention]:
+    def people_starting_in(self, start: int, end: int) -> list[NamedMention]:
         """People whose mention starts in [start, end), in text order."""
         return self.people[bisect.bisect_left(self._people_starts, start):bisect.bisect_left(self._people_starts, end)]
 
-    def last_with_surname_before(self, surname: str, start: int) -> _Mention | None:
+    def last_with_surname_before(self, surname: str, start: int) -> NamedMention | None:
         starts, people = self._by_surname.get(surname, ((), ()))
         i = bisect.bisect_left(starts, start)
         return people[i - 1] if i else None
@@ -230,7 +232,7 @@ def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks:
             if according.start() == s and comma > 0:
                 return _quote(comma + 1, e, who, s, comma)
             return _quote(s, according.start(), who, according.start(), e)
-    for verb in _SPEECH_VERB.finditer(masked, s, e):
+    for verb in SPEECH_VERB.finditer(masked, s, e):
         left = masked[s : verb.start()].rstrip()
         passive = _PASSIVE.search(left)
         after_by = re.match(r"\s+by\s+", masked[verb.end() : e])
@@ -284,7 +286,7 @@ def _subject(page: _Page, s: int, e: int, verb: re.Match, quotes: list[Quote]) -
     clause = s + _CONJUNCTION.match(masked[s:p]).end() if _CONJUNCTION.match(masked[s:p]) else s
     if clause >= p:  # "And explains that: ..." continues the previous speaker
         return _as_speaker(quotes[-1]) if quotes else None
-    if left.endswith((_MASK, _MASK + ",")):  # "'...,' said Dr Smith": the speaker follows the verb
+    if left.endswith((MASK_CHAR, MASK_CHAR + ",")):  # "'...,' said Dr Smith": the speaker follows the verb
         after = verb.end() + len(masked[verb.end() : e]) - len(masked[verb.end() : e].lstrip())
         return _forward_speaker(page, after, e)
     pronoun = re.search(r"\b(he|she|it|they)$", left, re.IGNORECASE)
@@ -324,7 +326,7 @@ def _as_speaker(quote: Quote) -> _Speaker:
 
 def _document_subject(page: _Page, clause: int, p: int) -> _Speaker | None:
     """A document as subject: "The letter states", "The document announcing the changes said"."""
-    match = re.match(rf"(?i:the|a|an|this|its|their)\s+(?:░+\s+)?(?:[\w-]+\s+){{0,3}}?({_DOC_NOUNS})\b",
+    match = re.match(rf"(?i:the|a|an|this|its|their)\s+(?:░+\s+)?(?:[\w-]+\s+){{0,3}}?({DOCUMENT_NOUNS})\b",
                      page.masked[clause:p])
     if not match:
         return None
@@ -343,25 +345,25 @@ def _skip_fronted(masked: str, clause: int, p: int) -> int:
 
 def _backward_speaker(page: _Page, clause: int, p: int) -> _Speaker | None:
     """The noun phrase right before the verb: "BMA", "NHS England", "local leaders", "23" (of 29 trusts)."""
-    tokens = _tokens(page.masked, clause, p)
+    tokens = word_tokens(page.masked, clause, p)
     run: list[re.Match] = []
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i].group()
         head_is_group = bool(run) and run[-1].group().lower() in _GROUP_NOUNS
-        if _is_nameish(word) or word.lower() in _ROLE_SET or (not run and word.lower() in _GROUP_NOUNS):
+        if is_nameish(word) or word.lower() in ROLE_WORD_SET or (not run and word.lower() in _GROUP_NOUNS):
             run.insert(0, tokens[i])
-        elif not run and word in _ORG_WORDS and i and _is_nameish(tokens[i - 1].group()):
+        elif not run and word in ORGANISATION_WORDS and i and is_nameish(tokens[i - 1].group()):
             run.insert(0, tokens[i])  # "the Scottish GP committee said"
-        elif head_is_group and word.islower() and word not in _FUNCTION and len(run) < 3:
+        elif head_is_group and word.islower() and word not in FUNCTION_WORDS and len(run) < 3:
             run.insert(0, tokens[i])  # "local leaders", "some trusts"
-        elif word in ("of", "and") and run and i and _is_nameish(tokens[i - 1].group()):
+        elif word in ("of", "and") and run and i and is_nameish(tokens[i - 1].group()):
             run.insert(0, tokens[i])
         elif not run and word.isdigit():
             share = re.match(r"Of\s+(?:the\s+)?((?:\d+\s+)?[\w-]+)", page.masked[clause:p])
             return _Speaker(f"{word} of {share.group(1)}", None, GROUP, tokens[i].start(), tokens[i].end()) \
                 if share else None
         else:
-            if run and word in ("for", "at", "of") and i and tokens[i - 1].group().lower() in _ROLE_SET:
+            if run and word in ("for", "at", "of") and i and tokens[i - 1].group().lower() in ROLE_WORD_SET:
                 who = _interpret(page, run)  # "a spokesperson for NHS England"
                 return replace(who, role=tokens[i - 1].group()) if who and who.kind == ORGANISATION else who
             if run and word.lower() in _PREPOSITIONS:  # "Councils throughout London have written"
@@ -374,22 +376,22 @@ def _forward_speaker(page: _Page, start: int, end: int) -> _Speaker | None:
     """The noun phrase that starts at `start`: a clause's subject or the agent after "by"."""
     masked = page.masked
     run: list[re.Match] = []
-    tokens = _tokens(masked, start, end)
+    tokens = word_tokens(masked, start, end)
     if tokens and tokens[0].group().lower() == "the":
         tokens = tokens[1:]
     lead = re.match(r"[^,.;:░]*", masked[start:end]).end() + start
     for person in page.people_starting_in(start, lead):
-        if start <= person.start < lead and all(_is_nameish(t.group()) or t.group().lower() in _ROLE_SET
-                                                 for t in _tokens(masked, start, person.start)):
+        if start <= person.start < lead and all(is_nameish(t.group()) or t.group().lower() in ROLE_WORD_SET
+                                                 for t in word_tokens(masked, start, person.start)):
             return _Speaker(person.name, person.role, PERSON, person.start, person.end)
     for i, token in enumerate(tokens):
         word = token.group()
-        if word.lower() in _GROUP_NOUNS or (run and word in _ORG_WORDS):  # "the Scottish GP committee"
+        if word.lower() in _GROUP_NOUNS or (run and word in ORGANISATION_WORDS):  # "the Scottish GP committee"
             run.append(token)
             break
-        if _is_nameish(word) or word.lower() in _ROLE_SET:
+        if is_nameish(word) or word.lower() in ROLE_WORD_SET:
             run.append(token)
-        elif (word.islower() or i == 0) and word not in _FUNCTION and i + 1 < len(tokens) and len(run) < 3 \
+        elif (word.islower() or i == 0) and word not in FUNCTION_WORDS and i + 1 < len(tokens) and len(run) < 3 \
                 and tokens[i + 1].group().lower() in _GROUP_NOUNS:  # "local leaders"; "Local" opening a sentence
             run.append(token)
         else:
@@ -406,21 +408,22 @@ def _interpret(page: _Page, run: list[re.Match]) -> _Speaker | None:
     start, end = run[0].start(), run[-1].end()
     if words[-1].lower() in _GROUP_NOUNS:
         return _Speaker(text[start:end], None, GROUP, start, end)
-    if words[-1] in _ORG_WORDS and len(words) > 1 and all(_is_nameish(w) for w in words[:-1]):
+    if words[-1] in ORGANISATION_WORDS and len(words) > 1 and all(is_nameish(w) for w in words[:-1]):
         return _Speaker(text[start:end], None, ORGANISATION, start, end)
-    trailing_roles = next((i for i, w in enumerate(reversed(words)) if w.lower() not in _ROLE_SET), len(words))
+    trailing_roles = next((i for i, w in enumerate(reversed(words)) if w.lower() not in ROLE_WORD_SET), len(words))
     first_role = len(words) - trailing_roles
     if 0 < first_role < len(words) and words[-1].lower() not in ("gp", "mp"):  # "an NHS England spokesperson"
         org = _interpret(page, run[:first_role])
         if org and org.kind == ORGANISATION:
             return replace(org, role=text[run[first_role].start() : end])
-    if not all(_is_nameish(w) for w in (words[0], words[-1])) \
-            or not all(_is_nameish(w) or w in ("of", "and", "&") for w in words):
+    if not all(is_nameish(w) for w in (words[0], words[-1])) \
+            or not all(is_nameish(w) or w in ("of", "and", "&") for w in words):
         return None  # "Department of Health and Social Care" is a name; "plans for change" is not
     known = page.last_with_surname_before(words[-1], start)
     if known:
         return _Speaker(known.name, known.role, PERSON, start, end)
-    if 2 <= len(words) <= 3 and all(re.fullmatch(_NAME, w) and w.lower() not in _ORG_WORDS for w in words):
+    if 2 <= len(words) <= 3 and all(re.fullmatch(NAME_PATTERN, w) and w.lower() not in ORGANISATION_WORDS
+                                    for w in words):
         return _Speaker(text[start:end], None, PERSON, start, end)
     return _Speaker(text[start:end], None, ORGANISATION, start, end)
 

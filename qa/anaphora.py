@@ -10,28 +10,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.entities import (
-    _AUX,
-    _FUNCTION,
-    _PREPOSITIONS,
-    _WH,
     AMOUNT,
+    AUXILIARIES,
     BODY,
+    FUNCTION_WORDS,
     PERSON,
     PLACE,
+    PREPOSITIONS,
     SERVICE,
+    WH_WORDS,
     Entity,
-    _is_content,
-    _stem,
-    _words,
     find_entities,
+    is_content_word,
+    stem,
+    word_matches,
 )
 
+__all__ = ["Anaphor", "find_anaphors", "find_referent", "fit_phrase"]
+
 if TYPE_CHECKING:
-    from qa.followup import _Earlier
+    from qa.followup import EarlierTurn
 
 
 @dataclass(frozen=True)
-class _Anaphor:
+class Anaphor:
     start: int
     end: int
     # "plural", "singular", "thing" (a service or money), "organisation", "person", "noun"
@@ -48,7 +50,7 @@ _PERSONAL = {
 _POSSESSIVE = {"their", "theirs", "its", "his"}
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
 # After these words a "that" points back; after a verb it opens a clause ("said that CCGs...").
-_BEFORE_POINTING = _AUX | _PREPOSITIONS | _WH | {"and", "but", "so", "or"}
+_BEFORE_POINTING = AUXILIARIES | PREPOSITIONS | WH_WORDS | {"and", "but", "so", "or"}
 # Deictic times: "this year" points at the calendar, not at an earlier turn.
 _TIME_NOUNS = {"year", "month", "week", "day", "time", "morning", "afternoon", "evening", "point"}
 # After "it (is)", these make "it" a dummy subject: "is it true that...", "is it likely".
@@ -75,10 +77,10 @@ _EVENT_VERBS = {
 }
 
 
-def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> list[_Anaphor]:
+def find_anaphors(text: str, own: list[Entity], context: tuple[EarlierTurn, ...]) -> list[Anaphor]:
     """The pronouns and demonstratives in text that point back at an earlier turn, in order."""
-    words = _words(text)
-    earlier_stems = {_stem(w.group()) for earlier in context for w in _words(earlier.text)}
+    words = word_matches(text)
+    earlier_stems = {stem(w.group()) for earlier in context for w in word_matches(earlier.text)}
     found = []
     for i, word in enumerate(words):
         lower = word.group().lower()
@@ -89,7 +91,7 @@ def _anaphors(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> li
     return [anaphor for anaphor in found if anaphor is not None]
 
 
-def _personal(text: str, words: list[re.Match[str]], i: int) -> _Anaphor | None:
+def _personal(text: str, words: list[re.Match[str]], i: int) -> Anaphor | None:
     word, lower, following = words[i], words[i].group().lower(), _following(words, i)
     kind = _PERSONAL[lower]
     if lower == "it" and following in _DUMMY_IT_NEXT:
@@ -102,13 +104,13 @@ def _personal(text: str, words: list[re.Match[str]], i: int) -> _Anaphor | None:
         kind = "organisation"
     # "her" is possessive before a noun ("her view"), an object otherwise ("ask her").
     after = _next_word(text, words, i)
-    possessive = lower in _POSSESSIVE or (lower == "her" and after is not None and _is_content(after.group()))
-    return _Anaphor(word.start(), word.end(), kind, possessive)
+    possessive = lower in _POSSESSIVE or (lower == "her" and after is not None and is_content_word(after.group()))
+    return Anaphor(word.start(), word.end(), kind, possessive)
 
 
 def _demonstrative(
     text: str, words: list[re.Match[str]], i: int, own: list[Entity], earlier_stems: set[str]
-) -> _Anaphor | None:
+) -> Anaphor | None:
     word, lower, after = words[i], words[i].group().lower(), _next_word(text, words, i)
     before = words[i - 1].group().lower() if i else None
     if after is not None and after.group().lower() in _TIME_NOUNS | {"who", "which", "that"}:
@@ -116,11 +118,11 @@ def _demonstrative(
     named = next((e for e in own if after is not None and e.start == after.start()), None)
     pointing = before is None or before in _BEFORE_POINTING or lower != "that"
     if named is not None and pointing:  # "that budget", naming what it points at
-        return _Anaphor(word.start(), named.end, "noun")
-    if named is None and after is not None and _stem(after.group()) in earlier_stems:
-        return _Anaphor(word.start(), after.end(), "noun")  # "that timetable", said before
+        return Anaphor(word.start(), named.end, "noun")
+    if named is None and after is not None and stem(after.group()) in earlier_stems:
+        return Anaphor(word.start(), after.end(), "noun")  # "that timetable", said before
     if named is None and (after is None or pointing):  # "when will that happen?"
-        return _Anaphor(word.start(), word.end(), "event")
+        return Anaphor(word.start(), word.end(), "event")
     return None
 
 
@@ -134,7 +136,7 @@ def _next_word(text: str, words: list[re.Match[str]], i: int) -> re.Match[str] |
 def _following(words: list[re.Match[str]], i: int) -> str | None:
     """The word after words[i], skipping one auxiliary ("it is true", "it will happen")."""
     rest = [w.group().lower() for w in words[i + 1:i + 3]]
-    if rest and rest[0] in _AUX | {"s"}:
+    if rest and rest[0] in AUXILIARIES | {"s"}:
         rest = rest[1:]
     return rest[0] if rest else None
 
@@ -147,17 +149,17 @@ def _object_of(words: list[re.Match[str]], i: int, verbs: set[str]) -> bool:
     return bool(before) and before[-1] in verbs
 
 
-def _referent(
-    text: str, anaphor: _Anaphor, context: tuple[_Earlier, ...], taken: set[str], size_question: bool
+def find_referent(
+    text: str, anaphor: Anaphor, context: tuple[EarlierTurn, ...], taken: set[str], size_question: bool
 ) -> str | None:
     """The earlier wording the anaphor stands for, most recent turn first; None when unclear."""
     if anaphor.kind == "noun":
         # "that budget": an earlier entity with the same canonical name, or ending in that noun.
         wording = text[anaphor.start:anaphor.end].split(maxsplit=1)[-1]
-        names, noun = {e.canonical for e in find_entities(wording)}, _stem(wording.split()[-1])
+        names, noun = {e.canonical for e in find_entities(wording)}, stem(wording.split()[-1])
         for earlier in context:
             for source, entities in earlier.sources():
-                same = [e for e in entities if e.canonical in names or _stem(e.text.split()[-1]) == noun]
+                same = [e for e in entities if e.canonical in names or stem(e.text.split()[-1]) == noun]
                 if same:
                     return _phrase(source, entities, same[0], size_question)
         return None
@@ -225,14 +227,14 @@ def _owned_by(gap: str) -> bool:
     owning the second ("the Health Secretary's new contract") with no preposition between."""
     if not gap.strip():
         return True
-    return _POSSESSIVE_GAP.fullmatch(gap) is not None and not set(gap.lower().split()) & _FUNCTION
+    return _POSSESSIVE_GAP.fullmatch(gap) is not None and not set(gap.lower().split()) & FUNCTION_WORDS
 
 
 def _is_possessor(text: str, entity: Entity) -> bool:
     return re.match(r"['’]s\b", text[entity.end:]) is not None
 
 
-def _fit(text: str, anaphor: _Anaphor, phrase: str) -> str:
+def fit_phrase(text: str, anaphor: Anaphor, phrase: str) -> str:
     """The phrase in the anaphor's grammatical place: possessive, "of the CCGs", capitalised."""
     if anaphor.possessive:
         phrase += "'" if phrase.endswith("s") else "'s"

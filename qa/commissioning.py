@@ -15,17 +15,17 @@ from typing import Any
 from index.records import Document
 from index.sentences import split_sentences
 from qa.errors import InputError
-from qa.fact_status import STATUSES, _cue_status, _proposer, _stance_holder, _status
+from qa.fact_status import STATUSES, cue_status, find_proposer, stance_holder, status_of
 from qa.relations import (
     RELATION_GROUPS,
     RELATIONS,
-    _bodies_for,
-    _covers,
-    _find_triggers,
-    _Found,
-    _is_actor,
-    _primary_group,
+    FoundTrigger,
+    bodies_for,
     compatible,
+    find_triggers,
+    is_actor,
+    primary_group,
+    services_covered,
 )
 from qa.vocabulary import (
     Mention,
@@ -100,7 +100,7 @@ def extract_facts(document: Document) -> list[CommissioningFact]:
             context = None  # a list's lead-in ("Options being considered include:") governs its items only
         facts.extend(_sentence_facts(document, sentence, start, context))
         if sentence.rstrip().endswith(":"):
-            context = _cue_status(sentence)
+            context = cue_status(sentence)
     return facts
 
 
@@ -147,17 +147,17 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
         return []
     services = [s for s in find_services(sentence)  # "primary care" in "primary care networks" is a name
                 if not any(b.start <= s.start and s.end <= b.end and b.end - b.start > s.end - s.start for b in bodies)]
-    actors = [m for m in bodies if _is_actor(sentence, m, services)]
-    found = _find_triggers(sentence, services)
-    proposer = _proposer(sentence, actors)
-    raw: list[tuple[Mention, str, _Found]] = []
+    actors = [m for m in bodies if is_actor(sentence, m, services)]
+    found = find_triggers(sentence, services)
+    proposer = find_proposer(sentence, actors)
+    raw: list[tuple[Mention, str, FoundTrigger]] = []
     for item in found:
-        for body, relation in _bodies_for(sentence, item, bodies, actors):
+        for body, relation in bodies_for(sentence, item, bodies, actors):
             raw.append((body, relation, item))
     facts: list[CommissioningFact] = []
     for body, relation, item in raw:
-        covered = _covers(item, services)
-        status = _status(sentence, item, context)
+        covered = services_covered(item, services)
+        status = status_of(sentence, item, context)
         facts.append(CommissioningFact(
             body=body.canonical, body_text=body.text, relation=relation,
             relation_text=sentence[item.start:item.end],
@@ -165,14 +165,14 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
             covers_text=tuple(dict.fromkeys(m.text for m in covered)),
             budget=_budget(sentence, covered), place=_place(sentence, body, bodies),
             when=_when(sentence, item), status=status,
-            proposer=proposer or _stance_holder(sentence, item, actors, status),
+            proposer=proposer or stance_holder(sentence, item, actors, status),
             doc_id=document.id, title=document.title, sentence=sentence,
             sentence_start=offset, sentence_end=offset + len(sentence), source=document.source,
         ))
     return _merge(facts)
 
 
-def _when(sentence: str, item: _Found) -> str | None:
+def _when(sentence: str, item: FoundTrigger) -> str | None:
     dates = [m for m in _WHEN.finditer(sentence) if not _REPORTED_DATE.search(sentence[:m.start()])]
     after = [m for m in dates if item.end <= m.start() and m.end() <= max(item.after, item.end + 60)]
     before = [m for m in dates if item.before <= m.start() and m.end() <= item.start]
@@ -205,7 +205,7 @@ def _merge(facts: list[CommissioningFact]) -> list[CommissioningFact]:
     """One fact per body and kind of relation in a sentence; later mentions add what they cover."""
     merged: dict[tuple[str, str], CommissioningFact] = {}
     for fact in facts:
-        key = (fact.body + "|" + fact.body_text, _primary_group(fact.relation))
+        key = (fact.body + "|" + fact.body_text, primary_group(fact.relation))
         if key not in merged:
             merged[key] = fact
             continue

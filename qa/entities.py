@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 from qa import vocabulary
 
+__all__ = [
+    "BODY", "SERVICE", "PLACE", "AMOUNT", "PERSON", "Entity", "WH_WORDS", "AUXILIARIES", "PREPOSITIONS", "PRONOUNS",
+    "FUNCTION_WORDS", "word_matches", "is_content_word", "stem", "find_entities", "entities_and_topic",
+]
+
 BODY, SERVICE, PLACE, AMOUNT, PERSON = "body", "service", "place", "amount", "person"
 
 
@@ -28,20 +33,20 @@ class Entity:
 # --- Words: small closed classes of English; content words are whatever is left. ----------------
 
 _WORD = re.compile(r"[\w£][\w£-]*")
-_WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
-_AUX = {
+WH_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+AUXILIARIES = {
     "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "has",
     "have", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must",
 }
-_PREPOSITIONS = {
+PREPOSITIONS = {
     "about", "of", "for", "to", "with", "on", "in", "by", "from", "after", "before", "over",
     "under", "into", "at", "across", "within", "between", "against", "than", "like", "through",
 }
-_PRONOUNS = {
+PRONOUNS = {
     "i", "you", "we", "they", "them", "their", "theirs", "it", "its", "he", "him", "his", "she",
     "her", "hers", "this", "that", "these", "those", "me", "us", "our", "my", "your", "one",
 }
-_FUNCTION = _WH | _AUX | _PREPOSITIONS | _PRONOUNS | {
+FUNCTION_WORDS = WH_WORDS | AUXILIARIES | PREPOSITIONS | PRONOUNS | {
     "the", "a", "an", "and", "or", "but", "so", "if", "then", "not", "no", "yes", "any", "some",
     "all", "there", "here", "s", "t", "also", "just", "too", "very", "as", "up", "out", "off",
     "same", "else", "other", "more", "most", "much", "many", "such", "own", "each", "every",
@@ -61,16 +66,16 @@ _GENERIC = {
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "dame", "lord", "baroness"}
 
 
-def _words(text: str) -> list[re.Match[str]]:
+def word_matches(text: str) -> list[re.Match[str]]:
     return list(_WORD.finditer(text))
 
 
-def _is_content(word: str) -> bool:
+def is_content_word(word: str) -> bool:
     lower = word.lower()
-    return lower not in _FUNCTION and lower not in _GENERIC and not lower.isdigit()
+    return lower not in FUNCTION_WORDS and lower not in _GENERIC and not lower.isdigit()
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A crude singular, enough to match "budgets" with "budget" and "CCGs" with "CCG"."""
     lower = word.lower()
     return lower[:-1] if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") else lower
@@ -97,13 +102,13 @@ def find_entities(text: str) -> list[Entity]:
 def _people(text: str, taken: list[Entity]) -> list[Entity]:
     """Runs of capitalised words outside known names: a title and a name, or two or three names."""
     runs: list[list[re.Match[str]]] = [[]]
-    for word in _words(text):
+    for word in word_matches(text):
         run = runs[-1]
         inside = any(e.start <= word.start() < e.end for e in taken)
         capitalised = word.group()[:1].isupper() and word.group()[1:].islower()
         joined = bool(run) and not text[run[-1].end():word.start()].strip(" .")
         # A capitalised function word ("What", "Did") starts a question, not a name.
-        if capitalised and not inside and (joined or word.group().lower() not in _FUNCTION):
+        if capitalised and not inside and (joined or word.group().lower() not in FUNCTION_WORDS):
             if not joined:
                 runs.append([])
             runs[-1].append(word)
@@ -120,11 +125,11 @@ def _person(text: str, run: list[re.Match[str]]) -> Entity | None:
     return Entity(PERSON, run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()], name)
 
 
-def _terms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def entities_and_topic(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The canonical entities and the lower-case topic words of text, each in order, deduplicated."""
     entities = find_entities(text)
     topic = [
-        w.group().lower() for w in _words(text)
-        if _is_content(w.group()) and not any(e.start <= w.start() < e.end for e in entities)
+        w.group().lower() for w in word_matches(text)
+        if is_content_word(w.group()) and not any(e.start <= w.start() < e.end for e in entities)
     ]
     return tuple(dict.fromkeys(e.canonical for e in entities)), tuple(dict.fromkeys(topic))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
-from qa.relations import _MODIFIER_BEFORE, _Found
+from qa.relations import MODIFIER_BEFORE, FoundTrigger
 from qa.vocabulary import Mention, find_bodies
+
+__all__ = ["STATUSES", "status_of", "cue_status", "find_proposer", "stance_holder"]
 
 STATUSES = ("in force", "planned", "proposed", "demanded", "opposed")
 
@@ -31,7 +33,7 @@ _POSSESSIVE_PROPOSAL = re.compile(r"^(?:\s+[A-Z][\w-]+){0,3}['’]s\s+(?:announc
 _SPEAKER_AFTER = re.compile(r"(?:\s+[\w-]+){0,4}\s+(?:has\s+|have\s+)?(?:said|says|wrote|writes)\s+that\b", re.I)
 
 
-def _status(sentence: str, item: _Found, context: str | None) -> str:
+def status_of(sentence: str, item: FoundTrigger, context: str | None) -> str:
     """Modality nearest before the trigger; else the tense there; else cues after it, in the sentence, the list."""
     if _NEGATED.search(sentence[item.before:item.start]):
         return "opposed"  # "would not devolve": the sentence says it will not happen
@@ -41,7 +43,7 @@ def _status(sentence: str, item: _Found, context: str | None) -> str:
     if _INDICATIVE.search(sentence[item.before:item.end]):
         return "in force"
     rest = sentence[:item.start] + " " * (item.end - item.start) + sentence[item.end:]
-    return _cue_status(sentence[item.end:item.after]) or _cue_status(rest) or context or "in force"
+    return cue_status(sentence[item.end:item.after]) or cue_status(rest) or context or "in force"
 
 
 def _own_stance(trigger_text: str) -> str:
@@ -59,11 +61,11 @@ def _nearest_cue(text: str) -> str | None:
     return best[2] if best else None
 
 
-def _cue_status(text: str) -> str | None:
+def cue_status(text: str) -> str | None:
     return next((status for status, cue in _STATUS_CUES if cue.search(text)), None)
 
 
-def _proposer(sentence: str, actors: list[Mention]) -> str | None:
+def find_proposer(sentence: str, actors: list[Mention]) -> str | None:
     """The body a sentence reports as announcing, proposing or demanding what it describes."""
     for mention in actors:
         if _PROPOSED_BY.search(sentence[:mention.start]) or _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]):
@@ -72,12 +74,12 @@ def _proposer(sentence: str, actors: list[Mention]) -> str | None:
             return mention.canonical
     for mention in find_bodies(sentence):  # roles: "health secretary X's announcement", "the chair of X has said"
         if _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]) or (
-                _MODIFIER_BEFORE.search(sentence[:mention.start]) and _SPEAKER_AFTER.match(sentence[mention.end:])):
+                MODIFIER_BEFORE.search(sentence[:mention.start]) and _SPEAKER_AFTER.match(sentence[mention.end:])):
             return mention.canonical
     return None
 
 
-def _stance_holder(sentence: str, item: _Found, actors: list[Mention], status: str) -> str | None:
+def stance_holder(sentence: str, item: FoundTrigger, actors: list[Mention], status: str) -> str | None:
     """Who demands or opposes: the nearest body before the demanding or rejecting word."""
     if status not in ("demanded", "opposed"):
         return None

@@ -13,22 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.anaphora import _Anaphor, _anaphors, _fit, _referent
+from qa.anaphora import Anaphor, find_anaphors, find_referent, fit_phrase
 from qa.entities import (
-    _AUX,
-    _PRONOUNS,
-    _WH,
     AMOUNT,
+    AUXILIARIES,
     BODY,
     PERSON,
     PLACE,
+    PRONOUNS,
     SERVICE,
+    WH_WORDS,
     Entity,
-    _is_content,
-    _stem,
-    _terms,
-    _words,
+    entities_and_topic,
     find_entities,
+    is_content_word,
+    stem,
+    word_matches,
 )
 from qa.errors import InputError
 from qa.intent import OPINION, question_intent
@@ -55,7 +55,7 @@ class Turn:
     @classmethod
     def of(cls, question: str, resolved_question: str, answer: str = "") -> Turn:
         """A turn whose entities and topic terms are read from its resolved question."""
-        return cls(question, resolved_question, *_terms(resolved_question), answer=answer)
+        return cls(question, resolved_question, *entities_and_topic(resolved_question), answer=answer)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +85,7 @@ class Resolution:
 # --- The conversation so far. ------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Earlier:
+class EarlierTurn:
     """An earlier resolved question and the lead of its answer, with the entities read from them."""
 
     text: str
@@ -95,22 +95,22 @@ class _Earlier:
     answer_entities: tuple[Entity, ...] = ()
 
     @classmethod
-    def of(cls, turn: Turn) -> _Earlier:
+    def of(cls, turn: Turn) -> EarlierTurn:
         text = turn.resolved_question
         answer_entities = tuple(find_entities(turn.answer))
-        return cls(text, tuple(find_entities(text)), _terms(text)[1], turn.answer, answer_entities)
+        return cls(text, tuple(find_entities(text)), entities_and_topic(text)[1], turn.answer, answer_entities)
 
     def sources(self) -> tuple[tuple[str, tuple[Entity, ...]], ...]:
         """Where a pronoun may find its referent: the question first, then the answer to it."""
         return (self.text, self.entities), (self.answer, self.answer_entities)
 
 
-def _context(history: Sequence[Turn]) -> tuple[_Earlier, ...]:
+def _context(history: Sequence[Turn]) -> tuple[EarlierTurn, ...]:
     """The turns of the current topic, latest first, at most CONTEXT_TURNS of them."""
-    earlier: list[_Earlier] = []
+    earlier: list[EarlierTurn] = []
     later: Turn | None = None  # the turn after `turn` that said something
     for turn in reversed(history):
-        parsed = _Earlier.of(turn)
+        parsed = EarlierTurn.of(turn)
         if not (parsed.entities or parsed.topic):
             continue  # "thanks!" says nothing to carry and changes no topic
         if later is not None and _opened_topic(later, turn):
@@ -127,8 +127,9 @@ def _opened_topic(turn: Turn, before: Turn) -> bool:
     # what came before belongs to another conversation.
     if turn.resolved_question != turn.question:
         return False
-    mine, theirs = _terms(turn.resolved_question), _terms(f"{before.resolved_question} {before.answer}")
-    return not (set(mine[0]) & set(theirs[0]) or {_stem(t) for t in mine[1]} & {_stem(t) for t in theirs[1]})
+    mine = entities_and_topic(turn.resolved_question)
+    theirs = entities_and_topic(f"{before.resolved_question} {before.answer}")
+    return not (set(mine[0]) & set(theirs[0]) or {stem(t) for t in mine[1]} & {stem(t) for t in theirs[1]})
 
 
 # --- Resolution. ---------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
     own = find_entities(text)
     if (preposition := _fragment(text, own)) is not None:
         resolved, reason = _resolve_fragment(text, own, preposition, context)
-    elif anaphors := _anaphors(text, own, context):
+    elif anaphors := find_anaphors(text, own, context):
         resolved, reason = _resolve_anaphors(text, own, anaphors, context)
     elif reason := _lacks_subject(text, own, context):
         resolved = _with_gist(text, own, context[0])
@@ -158,13 +159,14 @@ def _checked(question: str) -> str:
 
 
 def _resolution(question: str, resolved: str, reason: str) -> Resolution:
-    (entities_before, topic_before), (entities_after, topic_after) = _terms(question), _terms(resolved)
+    entities_before, topic_before = entities_and_topic(question)
+    entities_after, topic_after = entities_and_topic(resolved)
     carried = [t for t in entities_after if t not in entities_before]
     carried += [t for t in topic_after if t not in topic_before and t not in carried]
     return Resolution(question, resolved, resolved != question, tuple(carried), reason)
 
 
-def _why_left_alone(own: list[Entity], context: tuple[_Earlier, ...]) -> str:
+def _why_left_alone(own: list[Entity], context: tuple[EarlierTurn, ...]) -> str:
     if {e.canonical for e in own} & {e.canonical for earlier in context for e in earlier.entities}:
         return "self-contained: names its own subject"
     return "new topic: earlier context dropped"
@@ -174,17 +176,17 @@ def _why_left_alone(own: list[Entity], context: tuple[_Earlier, ...]) -> str:
 # ("why?", "what happens next?", "who decides?") asks about the topic under discussion; so does
 # one that shares a topic word with it. An opinion question naming only bodies ("what did GPs
 # think?") asks how they took the earlier topic. "Thanks!" is no question and is left alone.
-def _lacks_subject(text: str, own: list[Entity], context: tuple[_Earlier, ...]) -> str | None:
-    topic = _terms(text)[1]
+def _lacks_subject(text: str, own: list[Entity], context: tuple[EarlierTurn, ...]) -> str | None:
+    topic = entities_and_topic(text)[1]
     subjects = [e for e in own if e.kind != PLACE]
     if subjects:
         if not topic and all(e.kind == BODY for e in subjects) and question_intent(text) == OPINION:
             return "opinion question about the earlier topic"
         return None
-    if not topic and not any(w.group().lower() in _WH for w in _words(text)):
+    if not topic and not any(w.group().lower() in WH_WORDS for w in word_matches(text)):
         return None  # "thanks!", "ok": an acknowledgement, not a question
-    earlier_topic = {_stem(t) for earlier in context for t in earlier.topic}
-    if len(topic) <= 2 or {_stem(t) for t in topic} & earlier_topic:
+    earlier_topic = {stem(t) for earlier in context for t in earlier.topic}
+    if len(topic) <= 2 or {stem(t) for t in topic} & earlier_topic:
         return "no subject of its own: carried the earlier topic"
     return None
 
@@ -220,8 +222,8 @@ _PLACE_PREPOSITIONS = {"in", "for", "across", "within", "outside", "around", "fr
 def _fragment(text: str, own: list[Entity]) -> str | None:
     """For a fragment, the preposition to put before a new place ("in"); None for a full question."""
     lead = _LEAD.match(text)
-    rest = [w.group().lower() for w in _words(text[lead.end():] if lead else text)]
-    if rest and (rest[0] in _WH | _AUX or any(w in _PRONOUNS for w in rest)):
+    rest = [w.group().lower() for w in word_matches(text[lead.end():] if lead else text)]
+    if rest and (rest[0] in WH_WORDS | AUXILIARIES or any(w in PRONOUNS for w in rest)):
         return None  # "and how many of them?" is a question of its own, with a pronoun
     if (lead and len(rest) <= 5) or (own and len(rest) <= 3):
         return next((w for w in rest if w in _PLACE_PREPOSITIONS), "in")
@@ -229,7 +231,7 @@ def _fragment(text: str, own: list[Entity]) -> str | None:
 
 
 def _resolve_fragment(
-    text: str, own: list[Entity], preposition: str, context: tuple[_Earlier, ...]
+    text: str, own: list[Entity], preposition: str, context: tuple[EarlierTurn, ...]
 ) -> tuple[str, str]:
     last, edits, swaps = context[0], [], []
     for entity in own:
@@ -255,18 +257,18 @@ def _resolve_fragment(
 # --- Anaphora: each pronoun found by `qa.anaphora` gives way to the earlier wording it stands for. --
 
 def _resolve_anaphors(
-    text: str, own: list[Entity], anaphors: list[_Anaphor], context: tuple[_Earlier, ...]
+    text: str, own: list[Entity], anaphors: list[Anaphor], context: tuple[EarlierTurn, ...]
 ) -> tuple[str, str]:
     taken = {e.canonical for e in own}
     # In "how big is that budget?" the amount is what is asked: it stays out of the rewrite.
     size_question = re.match(r"how\s+(?:much|big|large|many)\b", text, re.I) is not None
     edits, notes, unresolved = [], [], False
     for anaphor in anaphors:
-        phrase = _referent(text, anaphor, context, taken, size_question)
+        phrase = find_referent(text, anaphor, context, taken, size_question)
         if phrase is None:
             unresolved = True  # a bare "that", or no earlier entity of the right kind
             continue
-        edits.append((anaphor.start, anaphor.end, _fit(text, anaphor, phrase)))
+        edits.append((anaphor.start, anaphor.end, fit_phrase(text, anaphor, phrase)))
         notes.append(f"'{text[anaphor.start:anaphor.end]}' -> '{phrase}'")
     resolved = _apply(text, edits) if edits else text
     # The earlier topic is always carried: a pronoun replaced by a name ("how many of the local
@@ -293,7 +295,7 @@ def _split_qualifier(text: str) -> tuple[str, list[str]]:
     return match["core"].rstrip(" ?.!"), [p.strip() for p in match["carried"].split(";") if p.strip()]
 
 
-def _with_gist(text: str, own: list[Entity], last: _Earlier) -> str:
+def _with_gist(text: str, own: list[Entity], last: EarlierTurn) -> str:
     """Text with the gist of the last turn in brackets; a new place drops the old ones from it."""
     core, carried = _split_qualifier(last.text)
     parts = [_lead_stripped(core), *carried]
@@ -312,12 +314,12 @@ def _with_gist(text: str, own: list[Entity], last: _Earlier) -> str:
 
 def _lead_stripped(core: str) -> str:
     """The question without its question words: "Who commissions X in Y" -> "commissions X in Y"."""
-    words, i = _words(core), 0
+    words, i = word_matches(core), 0
     while i < len(words):
         lower = words[i].group().lower()
-        if lower == "how" and i + 1 < len(words) and words[i + 1].group().lower() not in _AUX:
+        if lower == "how" and i + 1 < len(words) and words[i + 1].group().lower() not in AUXILIARIES:
             i += 2  # "how many", "how big"
-        elif lower in _WH | _AUX | {"and", "so", "but", "or", "then"} or (i and lower in {"of", "about"}):
+        elif lower in WH_WORDS | AUXILIARIES | {"and", "so", "but", "or", "then"} or (i and lower in {"of", "about"}):
             i += 1
         else:
             break
@@ -327,11 +329,11 @@ def _lead_stripped(core: str) -> str:
 def _without_places(part: str) -> str:
     edits = []
     for place in (e for e in find_entities(part) if e.kind == PLACE):
-        before = _words(part[:place.start])
+        before = word_matches(part[:place.start])
         preposition = before and before[-1].group().lower() in _PLACE_PREPOSITIONS
         edits.append((before[-1].start() if preposition else place.start, place.end, ""))
     return _replace(part, edits)
 
 
 def _has_content(part: str) -> bool:
-    return bool(find_entities(part)) or any(_is_content(w.group()) for w in _words(part))
+    return bool(find_entities(part)) or any(is_content_word(w.group()) for w in word_matches(part))

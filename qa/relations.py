@@ -1,7 +1,7 @@
 """Relations a commissioning fact can state, and the words in a sentence that state them.
 
 A trigger is a verb pattern ("will take control of", "commissioned by") with the role its body
-plays (`SUBJECT`, `AFTER`, ...); `_find_triggers` finds them in a sentence and `_bodies_for`
+plays (`SUBJECT`, `AFTER`, ...); `find_triggers` finds them in a sentence and `bodies_for`
 finds the bodies each one speaks of. Used by `qa.commissioning`.
 """
 from __future__ import annotations
@@ -10,6 +10,11 @@ import re
 from dataclasses import dataclass
 
 from qa.vocabulary import Mention
+
+__all__ = [
+    "RELATION_GROUPS", "RELATIONS", "compatible", "primary_group", "SUBJECT", "AFTER", "GIVER", "RECIPIENT",
+    "PATIENT", "MODIFIER_BEFORE", "FoundTrigger", "is_actor", "find_triggers", "bodies_for", "services_covered",
+]
 
 # Relations that say the same kind of thing; a body can hold a role through any label of a group.
 RELATION_GROUPS: dict[str, frozenset[str]] = {
@@ -34,7 +39,7 @@ def compatible(a: str, b: str) -> bool:
     return a == b or any(a in group and b in group for group in RELATION_GROUPS.values())
 
 
-def _primary_group(relation: str) -> str:
+def primary_group(relation: str) -> str:
     return next(name for name, group in RELATION_GROUPS.items() if relation in group)
 
 
@@ -128,7 +133,7 @@ _MODIFIER_AFTER = re.compile(
     r"^(?:['’]s?\s|\s+(?:chair(?:man|woman)?|chiefs?|deputy|negotiator|secretary|members?|conference|staff|away|"
     r"board|governing|decision|officials?|bosses|leaders?|structures?|representatives?|survey|investigation|"
     r"executive|director|officers?|offices?|spokes\w+)\b|-like\b)", re.I)
-_MODIFIER_BEFORE = re.compile(
+MODIFIER_BEFORE = re.compile(
     r"(?:chair(?:man|woman)?|chief\s+executive|chief\s+officer|secretary|member|head|director|president|"
     r"negotiator|spokes\w+|leader)\s+of\s+(?:the\s+)?(?:(?-i:[A-Z])[\w&-]*\s+(?:and\s+)?){0,4}$"
     r"|retired\s+from\s+(?:the\s+)?$", re.I)
@@ -145,7 +150,7 @@ _SUBJECT_REACH = 150  # characters: a subject further back than this is rarely t
 
 
 @dataclass(frozen=True)
-class _Found:
+class FoundTrigger:
     """A trigger in a sentence, with the window of text it governs (sentence-relative offsets)."""
 
     trigger: _Trigger
@@ -155,7 +160,7 @@ class _Found:
     after: int  # window end: next trigger start or clause end
 
 
-def _is_actor(sentence: str, mention: Mention, services: list[Mention]) -> bool:
+def is_actor(sentence: str, mention: Mention, services: list[Mention]) -> bool:
     """A body that can do things here: not a label ("BMA chair"), a role ("chair of X") or a lone "GP"."""
     if mention.text in ("GP", "practice"):
         return False
@@ -165,10 +170,10 @@ def _is_actor(sentence: str, mention: Mention, services: list[Mention]) -> bool:
     quoted = sentence[max(0, mention.start - 2):mention.start].strip().endswith(("‘", "'", "“", '"'))
     if _MODIFIER_AFTER.match(sentence[mention.end:]) and not (quoted and sentence[mention.end:][:1] in "’'”\""):
         return False
-    return not _MODIFIER_BEFORE.search(sentence[:mention.start])
+    return not MODIFIER_BEFORE.search(sentence[:mention.start])
 
 
-def _find_triggers(sentence: str, services: list[Mention]) -> list[_Found]:
+def find_triggers(sentence: str, services: list[Mention]) -> list[FoundTrigger]:
     spans: list[tuple[_Trigger, int, int]] = []
     for trigger in _TRIGGERS:
         for match in trigger.pattern.finditer(sentence):
@@ -186,7 +191,7 @@ def _find_triggers(sentence: str, services: list[Mention]) -> list[_Found]:
         clause_end = min((c for c in clauses if c >= end), default=len(sentence))
         before = max(clause_start, kept[i - 1][2] if i else 0)
         after = min(clause_end, kept[i + 1][1] if i + 1 < len(kept) else len(sentence))
-        found.append(_Found(trigger, start, end, before, max(after, end)))
+        found.append(FoundTrigger(trigger, start, end, before, max(after, end)))
     return found
 
 
@@ -225,7 +230,7 @@ def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: lis
     return True
 
 
-def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list[Mention]) -> list[tuple[Mention, str]]:
+def bodies_for(sentence: str, item: FoundTrigger, bodies: list[Mention], actors: list[Mention]) -> list[tuple[Mention, str]]:
     """The bodies a trigger speaks of, each with the relation it holds."""
     role, relation = item.trigger.role, item.trigger.relation
     if role == SUBJECT:
@@ -258,7 +263,7 @@ def _bodies_for(sentence: str, item: _Found, bodies: list[Mention], actors: list
     return [(after[0], relation)] if after else []
 
 
-def _subject(sentence: str, item: _Found, actors: list[Mention]) -> list[Mention]:
+def _subject(sentence: str, item: FoundTrigger, actors: list[Mention]) -> list[Mention]:
     """The nearest actor before the trigger, with any bodies coordinated with it ("X and Y will ...")."""
     floor = max((m.end() for m in _HARD_BOUNDARY.finditer(sentence, 0, item.start)), default=0)
     candidates = [m for m in actors if floor <= m.start and m.end <= item.start and item.start - m.end <= _SUBJECT_REACH
@@ -304,7 +309,7 @@ def _following(sentence: str, position: int, actors: list[Mention]) -> list[Ment
     return chosen
 
 
-def _covers(item: _Found, services: list[Mention]) -> list[Mention]:
+def services_covered(item: FoundTrigger, services: list[Mention]) -> list[Mention]:
     """Services in the trigger's window; before it too when the body comes after ("X ... remains with Y")."""
     start = item.start if item.trigger.role in (SUBJECT, PATIENT) else item.before
     return [s for s in services if start <= s.start and s.end <= item.after]

@@ -90,7 +90,6 @@ def test_ui_and_eval_use_only_the_public_qa_api(package):
     assert offenders == []
 
 
-@pytest.mark.xfail(strict=True, reason="the rule families still share private names; next commit makes them public")
 def test_no_module_imports_an_underscore_name_from_another():
     offenders = [f"{_name(path)}: from {module} import {name}" for path in _sources(*PACKAGES)
                  for module, names in _from_imports(path) for name in names
