@@ -29,6 +29,7 @@ ANSWER_FLOOR = 0.90  # the product answers at least nine in ten answerable quest
 
 @dataclass(frozen=True)
 class Row:
+    source: str
     question: int  # number of the question, unique across sources
     features: list[float]
     holds: bool  # the sentence holds the answer
@@ -43,7 +44,7 @@ def benchmark_rows(name: str, questions: int, first: int) -> list[Row]:
         for candidate in engine.scored_sentences(item.question):
             holds = bool(item.gold and candidate.hit.doc_id == item.doc_id
                          and candidate.start <= item.gold[0] < candidate.end)
-            rows.append(Row(number, list(candidate.features), holds, item.kind == "answerable", 1 / len(items)))
+            rows.append(Row(name, number, list(candidate.features), holds, item.kind == "answerable", 1 / len(items)))
     return rows
 
 
@@ -55,7 +56,8 @@ def news_rows(engine: Engine, first: int) -> list[Row]:
             holds = (item.answerable and is_relevant(item, candidate.hit.text, candidate.hit.doc_id,
                                                      candidate.hit.start, candidate.hit.end)
                      and any(normalise(answer) in normalise(candidate.text) for answer in item.answers))
-            rows.append(Row(number, list(candidate.features), holds, item.answerable, 1 / len(items)))
+            rows.append(Row(NEWS_CALIBRATION.name, number, list(candidate.features), holds, item.answerable,
+                            1 / len(items)))
     return rows
 
 
@@ -117,6 +119,25 @@ def main(argv: list[str] | None = None) -> None:
           + f", bias {fitted.bias:+.3f}")
     print(f"confidence = sigmoid({fitted.scale:.3f} * logit(best sentence) + {fitted.shift:.3f}); "
           f"threshold {fitted.threshold:.2f}; written to {path}")
+    for source, answered, abstained in per_source(rows, fitted):
+        print(f"  {source}: answerable answered {answered:.3f}, near misses abstained {abstained:.3f} (calibration data)")
+
+
+def per_source(rows: list[Row], fitted: Calibration) -> list[tuple[str, float, float]]:
+    """Each source's share of answerable questions answered and of near misses abstained at the threshold."""
+    best: dict[int, tuple[float, Row]] = {}
+    for row in rows:
+        p = float(fitted.sentence_probability(np.array([row.features]))[0])
+        if row.question not in best or p > best[row.question][0]:
+            best[row.question] = (p, row)
+    result = []
+    for source in dict.fromkeys(r.source for r in rows):
+        mine = [(fitted.confidence(p) >= fitted.threshold, r.answerable) for p, r in best.values() if r.source == source]
+        answered = [a for a, answerable in mine if answerable]
+        abstained = [not a for a, answerable in mine if not answerable]
+        result.append((source, float(np.mean(answered)) if answered else float("nan"),
+                       float(np.mean(abstained)) if abstained else float("nan")))
+    return result
 
 
 if __name__ == "__main__":
