@@ -10,6 +10,7 @@ import json
 import sys
 
 from eval.runner import DEFAULT_KS, DEPTH
+from qa import MODES
 
 EXIT_OK = 0
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "Evaluate retrieval and cited answers on a question set, modes side by side."
     parser.add_argument("set", metavar="SET", help="a .jsonl question set or a .json SQuAD file")
     parser.add_argument("--index", metavar="DIR", help="index folder for a JSONL set (default: the shipped corpus)")
-    parser.add_argument("--mode", action="append", choices=("lexical", "dense", "hybrid"),
+    parser.add_argument("--mode", action="append", choices=sorted(MODES),
                         help="retrieval mode; repeat to run several side by side (default: hybrid)")
     parser.add_argument("--k", type=_ks, default=DEFAULT_KS, metavar="K,K,...",
                         help=f"cut-offs for hit@k, each 1 to {DEPTH} (default: {','.join(map(str, DEFAULT_KS))})")

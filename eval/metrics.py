@@ -9,24 +9,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from eval.sets import normalise
-from qa.errors import InputError
-
-
-def _check_k(k: int) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}")
+from qa.errors import InputError, check_k
 
 
 def hit_at_k(relevance: Sequence[bool], k: int) -> float:
     """1.0 if any of the first k passages is relevant, else 0.0."""
-    _check_k(k)
+    check_k(k)
     return 1.0 if any(relevance[:k]) else 0.0
 
 
 def reciprocal_rank(relevance: Sequence[bool], k: int = 10) -> float:
     """1 / rank of the first relevant passage within the first k, or 0.0 (averaged, this is MRR@k)."""
-    _check_k(k)
+    check_k(k)
     for rank, relevant in enumerate(relevance[:k], start=1):
         if relevant:
             return 1.0 / rank
@@ -39,7 +36,7 @@ def ndcg_at_k(relevance: Sequence[bool], k: int = 10, n_relevant: int | None = N
     `n_relevant` is how many relevant passages exist in the collection; when None, only those
     in `relevance` are counted, which flatters a ranking that misses some. 0.0 when none exist.
     """
-    _check_k(k)
+    check_k(k)
     found = sum(1 for relevant in relevance if relevant)
     if n_relevant is None:
         n_relevant = found
@@ -127,16 +124,12 @@ def reliability(probabilities: Sequence[float], outcomes: Sequence[bool], bins: 
 
 
 def percentile(values: Sequence[float], p: float) -> float:
-    """The p-th percentile (0-100) with linear interpolation between ranks, as numpy's default."""
+    """The p-th percentile (0-100), NumPy's (linear interpolation between ranks), with its arguments checked."""
     if not values:
         raise InputError("percentile needs at least one value")
     if not 0 <= p <= 100:
         raise InputError(f"p must be between 0 and 100, got {p}")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * p / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, p))
 
 
 def summarise(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

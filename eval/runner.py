@@ -19,7 +19,7 @@ from typing import Any
 
 from eval import metrics
 from eval.sets import EvalItem, is_relevant, load_jsonl, load_squad
-from qa import ChunkConfig, Engine, IndexConfig, InputError
+from qa import MODES, ChunkConfig, Engine, IndexConfig, InputError
 from qa.types import COMMENT, Hit
 
 DEFAULT_KS = (1, 3, 5, 10)
@@ -209,7 +209,7 @@ def check_ks(ks: Sequence[int]) -> tuple[int, ...]:
 
 def check_modes(modes: Sequence[str]) -> tuple[str, ...]:
     """The modes in the order given, without repeats; InputError for an unknown one."""
-    allowed = ("lexical", "dense", "hybrid")
+    allowed = sorted(MODES)  # alphabetical, as the messages have always listed them
     unknown = [m for m in modes if m not in allowed]
     if not modes or unknown:
         raise InputError(f"modes must be some of {', '.join(allowed)}, got {list(modes)}")

@@ -18,6 +18,7 @@ from index.errors import IndexCorruptError, InputError
 from index.lexical import tokenize
 from index.records import Document, Passage
 from index.speakers import Quote, find_quotes
+from index.store import decode_jsonl, encode_jsonl
 
 QUOTES_FILE = "quotes.jsonl"
 TERMS_FILE = "terms.json"
@@ -123,12 +124,12 @@ def file_name(analyser: str) -> str:
 
 def to_files(analysis: Analysis) -> dict[str, bytes]:
     """The analysis as JSON files for `index.store.write_index` (its versions go in the manifest's meta)."""
-    files = {QUOTES_FILE: _jsonl({"doc_id": doc_id, "quotes": [list(astuple(q)) for q in quotes]}
+    files = {QUOTES_FILE: encode_jsonl({"doc_id": doc_id, "quotes": [list(astuple(q)) for q in quotes]}
                                  for doc_id, quotes in analysis.quotes.items()),
              TERMS_FILE: json.dumps({"passages": analysis.passages, "df": analysis.document_frequency},
                                     ensure_ascii=False).encode("utf-8")}
     for name, rows in analysis.rows.items():
-        files[file_name(name)] = _jsonl({"doc_id": doc_id, "rows": found} for doc_id, found in rows.items())
+        files[file_name(name)] = encode_jsonl({"doc_id": doc_id, "rows": found} for doc_id, found in rows.items())
     return files
 
 
@@ -140,10 +141,10 @@ def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], pas
     if missing:
         raise IndexCorruptError(f"the index is missing its analysis file(s) {', '.join(missing)}")
     try:
-        quotes = {row["doc_id"]: tuple(Quote(*q) for q in row["quotes"]) for row in _read_jsonl(files[QUOTES_FILE])}
+        quotes = {row["doc_id"]: tuple(Quote(*q) for q in row["quotes"]) for row in decode_jsonl(files[QUOTES_FILE])}
         terms = json.loads(files[TERMS_FILE].decode("utf-8"))
         frequency, counted = Counter(terms["df"]), terms["passages"]
-        rows = {name: {row["doc_id"]: row["rows"] for row in _read_jsonl(files[file_name(name)])} for name in versions}
+        rows = {name: {row["doc_id"]: row["rows"] for row in decode_jsonl(files[file_name(name)])} for name in versions}
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"the index's analysis files are malformed ({error})") from error
     if quotes.keys() != doc_ids or counted != passages or any(rows[n].keys() - doc_ids for n in rows):
@@ -152,9 +153,3 @@ def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], pas
     return Analysis(quotes, frequency, counted, rows, dict(versions))
 
 
-def _jsonl(rows: Iterable[dict]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
-
-
-def _read_jsonl(data: bytes) -> list[dict]:
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import bisect
 import io
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,11 +21,11 @@ from index.dense import DenseIndex
 from index.embed import Embedder
 from index.errors import IndexCorruptError, InputError
 from index.lexical import LexicalIndex
+from index.options import DENSE_KINDS
 from index.records import ARTICLE, Comment, Document, Passage
 from index.speakers import Quote
-from index.store import check_compatible, read_index, write_index
+from index.store import check_compatible, decode_jsonl, encode_jsonl, read_index, write_index
 
-DENSE_KINDS = ("exact", "hnsw")
 SENTENCE_VECTORS = ("separate", "pooled")
 # Bumped whenever what gets indexed changes (e.g. speakers added to the lexical text), so cached
 # indexes of the default corpus are rebuilt rather than silently stale.
@@ -295,8 +294,8 @@ def save_index(index: CorpusIndex, folder: str | Path) -> int:
     """Write the index folder atomically (the manifest last); returns the generation written, also set on
     `index`. Concurrent writers must hold `index.store.writer_lock` (the Engine does)."""
     files = {
-        "documents.jsonl": _jsonl(_document_dict(d) for d in index.documents.values()),
-        "passages.jsonl": _jsonl(_passage_dict(p) for p in index.passages),
+        "documents.jsonl": encode_jsonl(_document_dict(d) for d in index.documents.values()),
+        "passages.jsonl": encode_jsonl(_passage_dict(p) for p in index.passages),
         "windows.npy": _npy(index.window_passage),
         "sentence_vectors.npy": _npy(index.sentence_vectors),
     }
@@ -318,8 +317,8 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
         check_compatible(meta, {"model": embedder.name, "dimension": embedder.dimension})
     try:
         config = IndexConfig(ChunkConfig(**meta["chunk"]), meta["dense_kind"], meta.get("sentence_vectors", "separate"))
-        documents = {d.id: d for d in map(_document_from, _read_jsonl(files["documents.jsonl"]))}
-        passages = [_passage_from(row, documents) for row in _read_jsonl(files["passages.jsonl"])]
+        documents = {d.id: d for d in map(_document_from, decode_jsonl(files["documents.jsonl"]))}
+        passages = [_passage_from(row, documents) for row in decode_jsonl(files["passages.jsonl"])]
         window_passage = np.load(io.BytesIO(files["windows.npy"]), allow_pickle=False).astype(np.int64)
         dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"], rows=len(window_passage))
         lexical = LexicalIndex.from_files(files)
@@ -363,12 +362,6 @@ def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
     return Passage(**row, title=document.title, text=text, windows=windows, sentences=sentences)
 
 
-def _jsonl(rows: Iterable[dict]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
-
-
-def _read_jsonl(data: bytes) -> list[dict]:
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
 
 
 def _npy(array: np.ndarray) -> bytes:

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from index.errors import IndexCorruptError, InputError
+from index.errors import IndexCorruptError, InputError, check_k
+from index.options import DENSE_KINDS, EXACT, HNSW
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
     import torch  # noqa: F401
@@ -17,9 +18,7 @@ except ImportError:  # the dense index itself does not need torch
     pass
 import faiss
 
-EXACT = "exact"
-HNSW = "hnsw"
-KINDS = (EXACT, HNSW)
+KINDS = DENSE_KINDS
 FILE_NAME = "dense.faiss"
 
 # HNSW graph settings: M=32 links per node and a wide construction beam trade build time for
@@ -118,8 +117,7 @@ class DenseIndex:
 
     def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """For each query row, up to k (row, cosine) pairs, best first; k is clamped to len(self)."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InputError(f"k must be a positive integer, got {k!r}")
+        check_k(k)
         rows = _normalised(queries, self.dim, "queries")
         k = min(k, len(self))
         if k == 0 or len(rows) == 0:

@@ -32,3 +32,11 @@ class MissingDependencyError(QAError, ImportError):
 
 # The public name; the trailing underscore above only avoids shadowing the builtin in this module.
 IndexCorruptError = IndexError_
+
+
+def check_k(k: object, most: int | None = None) -> int:
+    """`k` (how many results) if it is a whole number from 1 (to `most`, when given); InputError otherwise."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or (most is not None and k > most):
+        allowed = "a positive integer" if most is None else f"a whole number between 1 and {most}"
+        raise InputError(f"k must be {allowed}, got {k!r}")
+    return k

@@ -17,7 +17,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from index.errors import IndexCorruptError, IndexMismatchError, InputError
+from index.errors import IndexCorruptError, IndexMismatchError, InputError, check_k
 
 # Bump whenever tokenize() changes: an index built with other tokens would silently miss matches.
 TOKENIZER_VERSION = 1
@@ -52,12 +52,6 @@ def tokenize(text: str) -> list[str]:
     text = _POSSESSIVE.sub("", text.casefold().translate(_QUOTES))
     words = [w.replace(",", "") for w in _TOKEN.findall(text) if w not in _STOPWORDS]
     return _stemmer().stemWords(words)
-
-
-def _check_k(k: object) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}")
-    return k
 
 
 class LexicalIndex:
@@ -167,7 +161,7 @@ class LexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (row, score) pairs, best first, ties by row; rows scoring 0 are left out."""
-        k = _check_k(k)
+        k = check_k(k)
         scores = self.scores(query)
         matched = np.flatnonzero(scores > 0)
         if len(matched) > k:

@@ -18,6 +18,7 @@ import platform
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -63,6 +64,16 @@ def _library_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def encode_jsonl(rows: Iterable[dict]) -> bytes:
+    """Rows as UTF-8 JSON Lines, the form every .jsonl file of an index is stored in."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+def decode_jsonl(data: bytes) -> list[dict]:
+    """The rows of a stored .jsonl file (blank lines skipped)."""
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
 
 
 def _fsync_dir(folder: Path) -> None:

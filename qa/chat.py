@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from index.records import KINDS
+from index.options import KIND_FILTERS
 from qa.errors import InputError
 from qa.followup import Resolution, Turn, resolve
 from qa.types import Answer
 
-KIND_CHOICES = ("both", *KINDS)  # as `Engine.ask` takes them
 FORMAT = "chat-session"
 FORMAT_VERSION = 1
 DEFAULT_MAX_TURNS = 50  # older turns are forgotten; resolution only reaches a few back anyway
@@ -131,8 +130,8 @@ def _turn_texts(i: int, turn: Any) -> tuple[str, str, str]:
 
 
 def _checked_kind(kind: str) -> str:
-    if kind not in KIND_CHOICES:
-        raise InputError(f"kind must be one of {', '.join(KIND_CHOICES)}, got {kind!r}")
+    if kind not in KIND_FILTERS:
+        raise InputError(f"kind must be one of {', '.join(KIND_FILTERS)}, got {kind!r}")
     return kind
 
 

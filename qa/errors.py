@@ -1,5 +1,5 @@
 """The library's exceptions, re-exported for callers of the public API. They live in `index.errors`, a leaf
-module both packages use, so that `index` never imports from `qa`."""
+module both packages use, so that `index` never imports from `qa`; `check_k` is the one check of a result count."""
 from index.errors import (
     IndexBusyError,
     IndexCorruptError,
@@ -9,7 +9,8 @@ from index.errors import (
     InputError,
     MissingDependencyError,
     QAError,
+    check_k,
 )
 
 __all__ = ["QAError", "InputError", "IngestError", "IndexError_", "IndexCorruptError", "IndexMismatchError",
-           "IndexBusyError", "MissingDependencyError"]
+           "IndexBusyError", "MissingDependencyError", "check_k"]

@@ -13,14 +13,14 @@ import numpy as np
 from index.build import CorpusIndex
 from index.embed import Embedder
 from index.lexical import tokenize
+from index.options import KIND_FILTERS, MODES
 from index.records import COMMENT, Passage
 from qa.errors import InputError
+from qa.errors import check_k as check_errors_k
 from qa.plain_words import expansion
 from qa.types import Hit
 
-MODES = ("hybrid", "lexical", "dense")
 FUSIONS = ("convex", "rrf")
-KIND_FILTERS = ("both", "article", "comment")
 MAX_K = 100
 
 
@@ -68,8 +68,8 @@ def check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
 
 
 def check_k(k: int) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be a whole number between 1 and {MAX_K}, got {k!r}")
+    """A result count that `Retriever.search` and `Engine.ask` accept: 1 to MAX_K."""
+    check_errors_k(k, most=MAX_K)
 
 
 class Retriever:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import math
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # (first question, words its follow-up must carry once resolved); the words differ between conversations.
 CONVERSATIONS = (
@@ -55,8 +56,7 @@ class LoadReport:
 
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of values."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1]
+    return float(np.percentile(values, q, method="inverted_cdf"))
 
 
 def _client(url: str):
