@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from eval.sets import load_records
+from qa import DEFAULT_CORPUS
 from qa.commissioning import CommissioningFact, compatible, extract_from_files
 
 GOLD = Path(__file__).resolve().parent / "data" / "commissioning_gold.jsonl"
-DEFAULT_PAGES = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
+DEFAULT_PAGES = DEFAULT_CORPUS
 GOLD_FIELDS = ("page", "quote", "body", "relation", "covers", "place", "when", "status", "proposer")
 COMPARED = ("covers", "place", "when", "status", "proposer")
 PRECISION_FLOOR, RECALL_FLOOR = 0.85, 0.75

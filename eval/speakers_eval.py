@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from eval.sets import load_records
+from qa import DEFAULT_CORPUS
 from qa.errors import InputError
 from qa.speakers import Quote, quotes_in_files, sentence_speakers
 
 GOLD = Path(__file__).resolve().parent / "data" / "speakers_gold.jsonl"
-PAGES = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
+PAGES = DEFAULT_CORPUS
 GOLD_FIELDS = ("page", "sentence", "speaker", "role")
 PRECISION_FLOOR, RECALL_FLOOR = 0.9, 0.8
 _ROLE_STOPWORDS = {"a", "an", "the", "of", "in", "and", "who", "has", "at", "for", "to", "from"}

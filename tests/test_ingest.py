@@ -323,3 +323,9 @@ def test_paragraph_spans_match_page_paragraphs(pages):
     for page in pages:
         spans = iter_paragraph_spans(page.text)
         assert [page.text[s:e] for s, e in spans] == page.text.split("\n\n")
+
+
+def test_the_default_corpus_is_found_as_package_data():
+    from index.corpus import DEFAULT_CORPUS
+
+    assert sorted(p.name for p in DEFAULT_CORPUS.glob("*.txt")) == sorted(p.name for p in CORPUS.glob("*.txt"))
