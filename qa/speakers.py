@@ -4,16 +4,16 @@ The finder lives in `index.speakers` (the index uses it to make quoted passages 
 speaker's name); this is its public home for callers of the `qa` API.
 """
 from index.speakers import (
-           DOCUMENT,
-           GROUP,
-           ORGANISATION,
-           PERSON,
-           Quote,
-           find_quotes,
-           quotes_in_files,
-           quotes_of,
-           sentence_speakers,
-           speaker_of,
+    DOCUMENT,
+    GROUP,
+    ORGANISATION,
+    PERSON,
+    Quote,
+    find_quotes,
+    quotes_in_files,
+    quotes_of,
+    sentence_speakers,
+    speaker_of,
 )
 
 __all__ = ["DOCUMENT", "GROUP", "ORGANISATION", "PERSON", "Quote", "find_quotes", "quotes_in_files",
