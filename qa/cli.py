@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="passages to return")
         sub.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
         add_model_argument(sub)
+        add_qdrant_arguments(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
         sub.set_defaults(run=_run_ask if name == "ask" else _run_search)
 
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
                          help="how long to wait for another process writing the index (default: 120)")
         add_model_argument(sub)
+        add_qdrant_arguments(sub)
         sub.add_argument("--json", action="store_true", help="print the change and the index summary as JSON")
         sub.set_defaults(run=run)
 
@@ -121,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     add_model_argument(docs)
     docs.add_argument("--json", action="store_true", help="print JSON")
     docs.set_defaults(run=_run_docs)
+
+    load = commands.add_parser("qdrant-load", help="copy an index folder into Qdrant (vectors copied, not embedded)")
+    load.add_argument("index", metavar="INDEX_DIR", help="index folder to copy")
+    add_qdrant_arguments(load)
+    load.add_argument("--json", action="store_true", help="print what was copied as JSON")
+    load.set_defaults(run=_run_qdrant_load)
 
     for name, (helptext, _) in LAZY_COMMANDS.items():
         commands.add_parser(name, help=helptext, add_help=False)  # listed in --help; run by main()
@@ -148,9 +156,18 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
                         help="sentence-transformers model folder the index was built with (default: MiniLM)")
 
 
-def open_engine(index_dir: str | None, model: str | None = None):
+def add_qdrant_arguments(parser: argparse.ArgumentParser) -> None:
+    """--qdrant-url / --qdrant-path / --qdrant-collection: search in Qdrant instead of in this process."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--qdrant-url", metavar="URL", help="search in this Qdrant server or cluster "
+                       "(filled from the index folder where it lacks passages)")
+    where.add_argument("--qdrant-path", metavar="DIR", help="search in Qdrant's local mode, kept in DIR")
+    parser.add_argument("--qdrant-collection", metavar="NAME", help="Qdrant collection (default: qa_passages)")
+
+
+def open_engine(index_dir: str | None, model: str | None = None, args=None):
     """The engine over `index_dir`, or over the shipped corpus when none is given (for subcommands), with
-    the model in folder `model` (default: the shipped MiniLM)."""
+    the model in folder `model` (default: the shipped MiniLM); searching in Qdrant when `args` name it."""
     from index.embed import SentenceTransformerEmbedder
     from qa.engine import Engine, cache_root
     from qa.errors import IndexMismatchError
@@ -160,11 +177,50 @@ def open_engine(index_dir: str | None, model: str | None = None):
         if not any(cache_root().glob("default-*/manifest.json")):
             print(f"qa: building the index of the shipped corpus on first use (about 15 s on 2 CPU cores; "
                   f"kept in {cache_root()})", file=sys.stderr)
-        return Engine.default(embedder=embedder)
+        return Engine.default(embedder=embedder, **_qdrant_options(args))
     try:
-        return Engine.load(index_dir, embedder=embedder)
+        return Engine.load(index_dir, embedder=embedder, **_qdrant_options(args))
     except IndexMismatchError as error:
         raise IndexMismatchError(f"{error}{_model_hint(index_dir)}") from None
+
+
+def _qdrant_options(args) -> dict:
+    """The Engine option choosing Qdrant, when the command line asks for it."""
+    url, path = getattr(args, "qdrant_url", None), getattr(args, "qdrant_path", None)
+    if not (url or path):
+        if getattr(args, "qdrant_collection", None):
+            from qa.errors import InputError
+
+            raise InputError("--qdrant-collection needs --qdrant-url or --qdrant-path")
+        return {}
+    from qa.backend_retrieve import QdrantChoice
+
+    return {"backend": QdrantChoice(url=url, path=path, collection=args.qdrant_collection)}
+
+
+def _run_qdrant_load(args) -> int:
+    import time
+
+    from index.backends import sync
+    from index.build import load_index
+
+    started = time.perf_counter()
+    index = load_index(args.index)  # no model needed: the stored vectors are copied
+    backend = _qdrant_options(args).get("backend")
+    if backend is None:
+        from qa.errors import InputError
+
+        raise InputError("give the Qdrant to load into: --qdrant-url URL or --qdrant-path DIR")
+    added, removed = sync(backend.open(index), index)
+    backend.close()
+    summary = {"index": args.index, "qdrant": args.qdrant_url or args.qdrant_path, "passages": len(index.passages),
+               "added": added, "removed": removed, "seconds": round(time.perf_counter() - started, 2)}
+    if args.json:
+        print(json_text(summary))
+    else:
+        print(plain(f"{summary['qdrant']} now holds the {summary['passages']} passages of {args.index} "
+                    f"({added} added, {removed} removed, {summary['seconds']} s; nothing was embedded)"))
+    return EXIT_OK
 
 
 def _model_hint(index_dir: str) -> str:
@@ -227,7 +283,7 @@ def _open_for_update(args):
         raise InputError(f"{args.index} holds no index; build one with `qa index PATH --out {args.index}`")
     if not 0 <= args.wait < float("inf"):
         raise InputError(f"--wait must be a number of seconds >= 0, got {args.wait}")
-    engine = open_engine(args.index, args.model)
+    engine = open_engine(args.index, args.model, args)
     engine.lock_timeout = args.wait
     return engine
 
@@ -265,7 +321,7 @@ def _run_ask(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)  # fail fast, before loading a model
-    answer = open_engine(args.index, args.model).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
+    answer = open_engine(args.index, args.model, args).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
                                                      mode=args.mode)
     if args.json:
         print(json_text(answer.to_dict()))
@@ -278,7 +334,7 @@ def _run_search(args) -> int:
     from qa.engine import check_question
 
     check_question(args.question)
-    hits = open_engine(args.index, args.model).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
+    hits = open_engine(args.index, args.model, args).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
                                                       mode=args.mode)
     if args.json:
         print(json_text([h.to_dict() for h in hits]))
