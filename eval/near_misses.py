@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 # Runs of capitalised words (not the question's first word) and numbers: what a swap replaces.
 _NAME = re.compile(r"(?<!^)(?<![\w'’])[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’-]*)*")

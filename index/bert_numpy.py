@@ -8,8 +8,8 @@ so the caller falls back to sentence-transformers.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
