@@ -183,5 +183,5 @@ def dbsf(lists: Sequence[list[Scored]]) -> list[Scored]:
         spread = scores.std(ddof=1) if len(scores) > 1 else 0.0
         for passage, score in ranked:
             scaled = 0.5 if spread == 0 else (score - scores.mean() + 3 * spread) / (6 * spread)
-            fused[passage] = fused.get(passage, 0.0) + scaled
+            fused[passage] = fused.get(passage, 0.0) + float(scaled)
     return sorted(fused.items(), key=lambda item: -item[1])
