@@ -5,21 +5,39 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from index.analysis import complete
-from index.build import (INDEX_RECIPE, CorpusIndex, IndexConfig, build_index, delete_documents, load_index, merge_batch,
-                         prepare_batch, save_index)
+from index.build import (
+    INDEX_RECIPE,
+    CorpusIndex,
+    IndexConfig,
+    build_index,
+    delete_documents,
+    load_index,
+    merge_batch,
+    prepare_batch,
+    save_index,
+)
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
 from index.records import ARTICLE, COMMENT, Document
 from index.store import DEFAULT_LOCK_TIMEOUT, FORMAT_VERSION, check_compatible, current_generation, writer_lock
-from qa.answer import (AnswerConfig, Candidate, SentenceScorer, choose_sentences, compose, rank_passages,
-                       readers_views, rescore)
-from qa.answer_model import AnswerModel
 from qa.analysis import ANALYSERS, commissioning_facts
+from qa.answer import (
+    AnswerConfig,
+    Candidate,
+    SentenceScorer,
+    choose_sentences,
+    compose,
+    rank_passages,
+    readers_views,
+    rescore,
+)
+from qa.answer_model import AnswerModel
+from qa.backend_retrieve import BackendRetriever, QdrantChoice
 from qa.commissioning import CommissioningFact, filter_facts
 from qa.errors import IndexCorruptError, InputError
 from qa.intent import OPINION, question_intent
@@ -67,8 +85,9 @@ class Engine:
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, *, retrieval: RetrievalConfig = RetrievalConfig(),
                  answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None,
-                 answer_model: AnswerModel | None = None):
+                 answer_model: AnswerModel | None = None, backend=None):
         self.embedder = embedder
+        self.backend = backend  # None: FAISS + BM25 in this process; else an index.backends.SearchBackend (Qdrant)
         self.answer_model = answer_model  # None: the shipped model, loaded once per process
         self.retrieval_config = retrieval
         self.answer_config = answer
@@ -84,7 +103,8 @@ class Engine:
             index = replace(index, analysis=complete(index.analysis, list(index.documents.values()), ANALYSERS),
                             analysers=ANALYSERS)
         self._index = index
-        self._retriever = Retriever(index, self.embedder, self.retrieval_config)
+        self._retriever = Retriever(index, self.embedder, self.retrieval_config) if self.backend is None else \
+            BackendRetriever(index, self.embedder, self.retrieval_config, self.backend)
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
 
@@ -127,11 +147,15 @@ class Engine:
                    **options)
 
     @classmethod
-    def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, **options) -> "Engine":
-        """Open a saved index, checking its files and that it was built with this embedder's model."""
+    def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, qdrant_url: str | None = None,
+             qdrant_path: str | Path | None = None, **options) -> "Engine":
+        """Open a saved index, checking its files and that it was built with this embedder's model; with
+        `qdrant_url` (a server) or `qdrant_path` (local mode), searches run in Qdrant, filled from the index."""
         index = load_index(index_dir, analysers=ANALYSERS)  # a missing or corrupt index fails before any model loads
         embedder = embedder or SentenceTransformerEmbedder()
         check_compatible(index.meta(), {"model": embedder.name, "dimension": embedder.dimension})
+        if qdrant_url or qdrant_path:
+            options["backend"] = QdrantChoice(url=qdrant_url, path=qdrant_path)
         return cls(index, embedder, index_dir=index_dir, **options)
 
     def configured(self, *, retrieval: RetrievalConfig | None = None,
@@ -139,7 +163,7 @@ class Engine:
         """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
         engine = Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
                         answer=answer or self.answer_config, index_dir=self.index_dir,
-                        answer_model=self.answer_model)
+                        answer_model=self.answer_model, backend=self.backend)
         engine.save_updates = self.save_updates
         return engine
 
