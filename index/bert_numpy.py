@@ -34,9 +34,11 @@ def supports(model_path: Path) -> bool:
 class NumpyBert:
     """Encodes texts to L2-normalised mean-pooled BERT vectors with NumPy only."""
 
-    def __init__(self, model_path: Path, max_seq_length: int, weights: dict[str, np.ndarray] | None = None):
+    def __init__(self, model_path: Path, max_seq_length: int, weights: dict[str, np.ndarray] | None = None,
+                 exact_gelu: bool = True):
         """`weights` replaces the folder's own (the answer model: its trained layers over this vocabulary);
-        the layer count is however many layers the weights hold."""
+        the layer count is however many layers the weights hold. `exact_gelu=False` uses GELU's tanh form
+        (within 5e-4; a fifth faster overall): for scores, not for vectors compared with indexed ones."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -50,6 +52,7 @@ class NumpyBert:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self.max_seq_length = max_seq_length
+        self._gelu = _exact_gelu if exact_gelu else _tanh_gelu
 
     def token_ids(self, texts: Sequence[str], special: bool = True) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=special)]
@@ -108,7 +111,7 @@ class NumpyBert:
         context = (scores / scores.sum(axis=-1, keepdims=True)) @ v
         context = context.transpose(0, 2, 1, 3).reshape(batch * length, hidden)[real]
         x = self._norm(self._dense(context, prefix + "attention.output.dense") + x, prefix + "attention.output.LayerNorm")
-        inner = _gelu(self._dense(x, prefix + "intermediate.dense"))
+        inner = self._gelu(self._dense(x, prefix + "intermediate.dense"))
         return self._norm(self._dense(inner, prefix + "output.dense") + x, prefix + "output.LayerNorm")
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
@@ -127,7 +130,7 @@ class NumpyBert:
         return (x - mean) / np.sqrt(variance + self.eps) * self.weights[name + ".weight"] + self.weights[name + ".bias"]
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
+def _exact_gelu(x: np.ndarray) -> np.ndarray:
     """BERT's exact (erf) GELU."""
     return (np.float32(0.5) * x * (np.float32(1.0) + _erf(x * np.float32(1.0 / np.sqrt(2.0))))).astype(np.float32)
 
@@ -149,3 +152,19 @@ def _erf(x: np.ndarray) -> np.ndarray:
     a *= poly
     np.subtract(np.float32(1.0), a, out=a)
     return np.copysign(a, x, out=a)
+
+
+def _tanh_gelu(x: np.ndarray) -> np.ndarray:
+    """GELU in its tanh form, on one buffer: within 5e-4 of BERT's exact (erf) GELU, and about ten times faster
+    in NumPy (one vectorised tanh instead of a polynomial erf over a dozen passes), which was a fifth of an
+    answer's time."""
+    inner = x * x
+    inner *= np.float32(0.044715)
+    inner += np.float32(1.0)
+    inner *= x
+    inner *= np.float32(np.sqrt(2.0 / np.pi))
+    np.tanh(inner, out=inner)
+    inner += np.float32(1.0)
+    inner *= x
+    inner *= np.float32(0.5)
+    return inner

@@ -33,7 +33,7 @@ class AnswerConfig:
     passages: int = 5  # sentences are drawn from this many top passages
     min_confidence: float | None = None
     relative_cutoff: float = 0.75  # a further sentence must be at least this share as likely to answer as the best
-    rescored: int = 16  # sentences (ranked by the cheap prior) that the answer model reads
+    rescored: int = 12  # sentences (ranked by the cheap prior) that the answer model reads
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:

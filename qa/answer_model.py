@@ -157,7 +157,7 @@ class AnswerModel:
         self.head_weight = trained.pop("head.weight")[0]
         self.head_bias = float(trained.pop("head.bias")[0])
         trained["embeddings.word_embeddings.weight"] = base_embeddings.astype(np.float32)
-        self._bert = NumpyBert(base, MAX_TOKENS, weights=trained)
+        self._bert = NumpyBert(base, MAX_TOKENS, weights=trained, exact_gelu=False)  # scores only: tanh GELU
         self.calibration = _read_calibration(folder / CALIBRATION_FILE)
 
     def logits(self, questions: Sequence[str], sentences: Sequence[str], batch: int = 32) -> np.ndarray:

@@ -44,6 +44,7 @@ from qa.intent import OPINION, question_intent
 from qa.place_fit import asked_places, elsewhere
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
 from qa.speakers import Quote, speaker_of
+from qa.threads import QUERY_THREADS, query_threads
 from qa.types import Answer, Hit, Passage
 from qa.who_answers import matching_facts
 
@@ -85,8 +86,9 @@ class Engine:
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, *, retrieval: RetrievalConfig = RetrievalConfig(),
                  answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None,
-                 answer_model: AnswerModel | None = None, backend=None):
+                 answer_model: AnswerModel | None = None, backend=None, threads: int | None = QUERY_THREADS):
         self.embedder = embedder
+        self.threads = threads  # BLAS threads a question may use (see qa.threads); None: the libraries' default
         self.backend = backend  # None: FAISS + BM25 in this process; else an index.backends.SearchBackend (Qdrant)
         self.answer_model = answer_model  # None: the shipped model, loaded once per process
         self.retrieval_config = retrieval
@@ -163,7 +165,7 @@ class Engine:
         """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
         engine = Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
                         answer=answer or self.answer_config, index_dir=self.index_dir,
-                        answer_model=self.answer_model, backend=self.backend)
+                        answer_model=self.answer_model, backend=self.backend, threads=self.threads)
         engine.save_updates = self.save_updates
         return engine
 
@@ -234,7 +236,8 @@ class Engine:
     def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
                mode: str | None = None) -> list[Hit]:
         """The k best passages for `query`, best first; kind is "both", "article" or "comment"."""
-        return self._retriever.search(check_question(query), k, kind=kind, doc_ids=doc_ids, mode=mode)
+        with query_threads(self.threads):
+            return self._retriever.search(check_question(query), k, kind=kind, doc_ids=doc_ids, mode=mode)
 
     def ask(self, question: str, *, k: int = 5, kind: str = "both", doc_ids: Sequence[str] | None = None,
             mode: str | None = None) -> Answer:
@@ -243,6 +246,10 @@ class Engine:
         The answer model reads the question with each candidate sentence; `Answer.confidence` is the
         calibrated probability that the best one answers it, and below the threshold `ask` abstains.
         """
+        with query_threads(self.threads):
+            return self._ask(question, k=k, kind=kind, doc_ids=doc_ids, mode=mode)
+
+    def _ask(self, question: str, *, k: int, kind: str, doc_ids: Sequence[str] | None, mode: str | None) -> Answer:
         question = check_question(question)
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
@@ -279,9 +286,10 @@ class Engine:
         calibration (`python -m training.calibrate_answers`)."""
         question = check_question(question)
         check_choice("kind", kind, KIND_FILTERS)
-        vector = self._retriever.query_vector(question)
-        side = _side_asked(kind, question_intent(question) == OPINION)
-        return self._candidates(question, vector, side, kind, doc_ids, mode)[0]
+        with query_threads(self.threads):
+            vector = self._retriever.query_vector(question)
+            side = _side_asked(kind, question_intent(question) == OPINION)
+            return self._candidates(question, vector, side, kind, doc_ids, mode)[0]
 
     def _candidates(self, question: str, vector, prefer: str, kind: str, doc_ids: Sequence[str] | None,
                     mode: str | None) -> tuple[list[Candidate], list[CommissioningFact]]:
