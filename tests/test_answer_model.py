@@ -122,3 +122,19 @@ def test_what_ccgs_did_not_want_is_not_answered_with_what_suits_them(default_eng
     answer = default_engine.ask("What did CCGs not want to take on?")
     assert not answer.abstained
     assert "revalidation" in answer.citations[0].sentence, answer.text
+
+
+def test_a_question_naming_a_speaker_finds_the_later_sentences_of_their_quote(default_engine):
+    # The "main concern" sentence continues Dr Hughes's quote without naming him; the model reads it with
+    # his name (Candidate.said_by), so it is not passed over for the sentence that introduces him.
+    answer = default_engine.ask("What did Dr John Hughes say was the main concern for GP practices?")
+    assert not answer.abstained
+    assert "main concern" in answer.citations[0].sentence, answer.text
+    assert answer.citations[0].speaker == "Dr John Hughes"
+
+
+def test_a_comment_that_states_the_answer_is_found_under_another_article(default_engine):
+    # Not the thread of the best-matching article: a comment the answer model finds answering still wins.
+    answer = default_engine.ask("According to a reader, how much do GPs receive per patient per year?")
+    assert answer.citations and answer.citations[0].kind == "comment"
+    assert "135" in answer.citations[0].sentence, answer.text
