@@ -17,6 +17,7 @@ from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT
 from qa.answer_model import AnswerModel, features
 from qa.errors import InputError
+from qa.plain_words import expansion
 from qa.types import Answer, Citation, Hit
 
 NOTHING_FOUND = "I found nothing in these articles that answers this question."
@@ -69,6 +70,9 @@ class Candidate:
         return f"{self.said_by} said: {self.text}" if self.said_by else self.text
 
 
+EVERYDAY_NAMES_WEIGHT = 0.3  # as qa.retrieve.RetrievalConfig.expansion_weight
+
+
 class SentenceScorer:
     """Lists the sentences of retrieved passages with a cheap prior: which ones the answer model reads.
 
@@ -82,6 +86,9 @@ class SentenceScorer:
 
     def candidates(self, question: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
         terms = self._weights(question)
+        # The reporting terms for the question's everyday names ("town hall" -> local authority) count too, at
+        # the weight retrieval gives them: a plain-language question shares few words with its answer.
+        everyday = {t: w for t, w in self._weights(expansion(question)).items() if t not in terms}
         result = []
         for hit in hits:
             row = self.index.passage_row[hit.passage_id]
@@ -91,7 +98,8 @@ class SentenceScorer:
             for (start, end), similarity in zip(passage.sentences, similarities):
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = self._coverage(terms, text)
-                prior = float(similarity) + coverage  # a sentence close in meaning or in rare words is worth reading
+                # a sentence close in meaning or in rare words is worth reading
+                prior = float(similarity) + coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
                 result.append(Candidate(hit, start, end, text, coverage, float(similarity), prior))
         return result
 

@@ -57,15 +57,26 @@ _SAY_WORDS = re.compile(
     r"\b(?:say|says|said|saying|argue[sd]?|arguing|claim(?:s|ed)?|suggest(?:s|ed)?)\b", re.I
 )
 
+# A named person or an office holder: what they think, fear or said is reported in articles (quotes with
+# their speaker), not in comments ("what does the head of the doctors' union fear?", "what did Dr Vell say?").
+_NAMED_SPEAKER = re.compile(
+    r"\b(?:Dr|Mr|Mrs|Ms|Miss|Professor|Prof|Sir|Dame|Lord|Baroness)\.?\s+[A-Z]"
+    r"|\b(?:head|chair(?:man|woman|person)?|chief|leader|negotiator|secretary|spokes(?:man|woman|person)|boss"
+    r"|president|director|minister|chancellor|officer|executive|mayor|commissioner)s?\b(?! of (?:the )?readers)",
+)
+
 _WHO_QUESTION = re.compile(r"^\s*(?:and\s+|so\s+)?who\b", re.I)
 
 
 def opinion_cue(question: str) -> str | None:
     """The phrase that makes `question` an opinion question, or None when it asks for a fact."""
     text = question or ""
-    for pattern in (_COMMENT_WORDS, _OPINION_WORDS):
-        if match := pattern.search(text):
-            return match.group()
+    if match := _COMMENT_WORDS.search(text):
+        return match.group()
+    if _NAMED_SPEAKER.search(text):
+        return None  # a reported speaker's view: the article quotes it
+    if match := _OPINION_WORDS.search(text):
+        return match.group()
     holder = _HOLDERS.search(text)
     if opposing := _OPPOSING.search(text):
         if holder or _WHO_QUESTION.search(text):

@@ -21,6 +21,8 @@ from qa.intent import FACT, OPINION, opinion_cue, question_intent, wants_comment
         "What did GPs say about the timetable?",
         "Did anybody support the move?",
         "What is the mood among colleagues?",
+        "What did readers think of the chief executive's plan?",  # readers asked: comments, whoever is named
+        "Why did one commenting GP turn down a job at the CCG?",
     ],
 )
 def test_opinion_questions(question):
@@ -40,6 +42,10 @@ def test_opinion_questions(question):
         "What would GP services look like under the plans?",
         "Which functions are most suitable for full delegation?",
         "Give me an overview of co-commissioning.",
+        # a named or office-holding speaker's view is reported in the article, with the quote
+        "What does the head of the doctors' union fear the money could prop up?",
+        "What did Dr Tracey Vell think of the plans?",
+        "What do the chief executives of the trusts believe?",
         "",
     ],
 )
