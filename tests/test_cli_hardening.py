@@ -149,7 +149,7 @@ def _engine_of(folder: Path):
 @pytest.mark.parametrize("command", [["docs"], ["search", "Testshire GP services"],
                                      ["ask", "Who will commission GP services in Testshire?"]])
 def test_escape_sequences_in_the_corpus_never_reach_the_terminal(esc_index, capsys, monkeypatch, command):
-    monkeypatch.setattr(qa.cli, "open_engine", lambda index_dir, model=None: _engine_of(esc_index))
+    monkeypatch.setattr(qa.cli, "open_engine", lambda index_dir, model=None, args=None: _engine_of(esc_index))
     assert main([*command, "--index", str(esc_index)]) in (0, 1)
     shown = capsys.readouterr().out
     assert "Testshire" in shown and "Deal in Testshire" in shown

@@ -107,7 +107,7 @@ def test_the_api_answers_or_refuses_any_question_with_an_input_error(engine, que
 @SETTINGS
 @given(question=questions, command=st.sampled_from(["ask", "search"]), as_json=st.booleans())
 def test_the_cli_answers_or_refuses_any_question_with_exit_2(engine, saved, question, command, as_json):
-    with mock.patch.object(qa.cli, "open_engine", lambda index_dir, model=None: engine):
+    with mock.patch.object(qa.cli, "open_engine", lambda index_dir, model=None, args=None: engine):
         # After "--", as a script must pass a question that may start with "-" (argparse would take it as an option).
         code, out, err = _run([command, "--index", str(saved), *(["--json"] if as_json else []), "--", question])
     if code == EXIT_BAD_INPUT:
