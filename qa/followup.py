@@ -271,10 +271,12 @@ def _resolve_anaphors(
         edits.append((anaphor.start, anaphor.end, fit_phrase(text, anaphor, phrase)))
         notes.append(f"'{text[anaphor.start:anaphor.end]}' -> '{phrase}'")
     resolved = _apply(text, edits) if edits else text
-    # The earlier topic is always carried: a pronoun replaced by a name ("how many of the local
-    # authorities are there?") still leaves out what the conversation was about (the £6bn budget in
-    # Greater Manchester), and naming the wrong one of several people is softened by the topic.
-    resolved = _with_gist(resolved, own, context[0])
+    # The earlier topic is carried: a pronoun replaced by a name ("how many of the local authorities are
+    # there?") still leaves out what the conversation was about (the £6bn budget in Greater Manchester).
+    # Not when every pronoun was a person's and each found one: "what does Dr Vell want ..." is already
+    # specific, and the earlier question's words ("chief executive of Manchester LMC") only dilute it.
+    if unresolved or not all(anaphor.kind == "person" for anaphor in anaphors):
+        resolved = _with_gist(resolved, own, context[0])
     if resolved != (_apply(text, edits) if edits else text):
         notes.append("added the earlier topic")
     elif unresolved:

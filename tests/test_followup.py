@@ -197,3 +197,13 @@ def test_a_pronoun_rewrite_carries_the_earlier_topic():
     history = conversation("Who will take over the £6bn health budget in Greater Manchester?")
     resolved = resolve("How many of them are there?", history).resolved
     assert "Greater Manchester" in resolved and "£6bn" in resolved
+
+
+def test_a_person_named_for_a_pronoun_is_specific_enough_to_leave_the_earlier_topic_out():
+    # The earlier question's words ("chief executive of Manchester LMC") would only dilute "Dr Tracey Vell".
+    history = [Turn.of("Who is the chief executive of Manchester LMC?", "Who is the chief executive of Manchester LMC?",
+                       "Dr Tracey Vell, chief executive of Manchester LMC, has been involved in the proposals.")]
+    resolution = resolve("What does she want the LCO to be?", history)
+    assert resolution.resolved == "What does Dr Tracey Vell want the LCO to be?", resolution
+    # "they" still carries the topic: a plural body alone says less about what was being discussed.
+    assert resolve("What do they commission?", conversation(CCG_BUDGET)).resolved.endswith(")?")
