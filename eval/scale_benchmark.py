@@ -1,9 +1,11 @@
-"""The library's own cost at archive scale: build, load, the first question after load, ask p50, add, delete.
+"""The library's own cost at archive scale: build, disk, load, RSS, search, first question, ask, add, delete.
 
 A seeded generator writes news-like articles about NHS commissioning (bodies, services, places, quotes
 with speakers) with reader-comment threads; a hashed bag-of-words embedder stands in for the model, so
 what is timed is this library's path, not the transformer's. Sizes are in passages (roughly: one
-article of ~5 passages plus 3 comments of one passage each makes 8).
+article of ~5 passages plus 3 comments of one passage each makes 8). Load time, RSS after load and search
+latency (per mode, unfiltered and filtered by kind and by one document) are measured in a fresh process,
+so the build's memory does not count.
 
 Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1]
 """
@@ -12,8 +14,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import random
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -97,6 +101,49 @@ def questions(rng: random.Random, count: int) -> list[str]:
             for _ in range(count)]
 
 
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentiles(times: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return 1000 * statistics.median(ordered), 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def loaded_costs(folder: str, asked: Sequence[str], k: int = 10) -> dict:
+    """Load time, RSS after load and search p50/p95 per mode and filter (run in a fresh process)."""
+    started = time.perf_counter()
+    engine = Engine.load(folder, embedder=HashedEmbedder())
+    result = {"load_s": time.perf_counter() - started, "rss_after_load_mb": _rss_mb()}
+    documents = engine.documents()
+    filters = {"all": {}, "article": {"kind": "article"}, "comment": {"kind": "comment"},
+               "doc": {"doc_ids": [documents[len(documents) // 2].id]}}
+    for mode in ("hybrid", "dense"):
+        for name, options in filters.items():
+            times, fewest = [], k
+            for question in asked:
+                started = time.perf_counter()
+                hits = engine.search(question, k, mode=mode, **options)
+                times.append(time.perf_counter() - started)
+                fewest = min(fewest, len(hits))
+            p50, p95 = _percentiles(times)
+            result[f"search_{mode}_{name}_p50_ms"], result[f"search_{mode}_{name}_p95_ms"] = p50, p95
+            result[f"search_{mode}_{name}_fewest_hits"] = fewest
+    return result
+
+
+def _in_fresh_process(function, *args):
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
 def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
     rng = random.Random(seed)
     embedder = HashedEmbedder()
@@ -110,11 +157,14 @@ def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
     build_s = time.perf_counter() - started
     real = len(built.passages())
     del built
+    disk = {entry.name: entry.stat().st_size for entry in folder.iterdir() if entry.is_file()}
+    sentence_vectors = sum(size for name, size in disk.items() if name.startswith("sentence_vectors"))
+    # The first question is a commissioning one, so that everything an answer can need is needed.
+    asked = ["Who will commission GP services in Greater Manchester?", *questions(rng, question_count)]
+    fresh = _in_fresh_process(loaded_costs, str(folder), asked[1:])
     started = time.perf_counter()
     engine = Engine.load(folder, embedder=embedder)
     load_s = time.perf_counter() - started
-    # The first question is a commissioning one, so that everything an answer can need is needed.
-    asked = ["Who will commission GP services in Greater Manchester?", *questions(rng, question_count)]
     started = time.perf_counter()
     engine.ask(asked[0])
     first_s = time.perf_counter() - started
@@ -131,9 +181,11 @@ def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
     started = time.perf_counter()
     engine.ask(asked[0])
     ask_after_add_s = time.perf_counter() - started
-    result = {"passages": real, "articles": len(articles), "build_s": build_s, "load_s": load_s,
+    result = {"passages": real, "articles": len(articles), "build_s": build_s,
+              "disk_mb": sum(disk.values()) / 2**20, "sentence_vectors_mb": sentence_vectors / 2**20,
+              "load_s": load_s, **{f"fresh_{key}": value for key, value in fresh.items()},
               "first_ask_s": first_s, "ask_p50_ms": 1000 * statistics.median(times),
-              "add_one_s": add_s, "ask_after_add_s": ask_after_add_s}
+              "ask_p95_ms": _percentiles(times)[1], "add_one_s": add_s, "ask_after_add_s": ask_after_add_s}
     if hasattr(engine, "delete"):
         started = time.perf_counter()
         engine.delete(["a900000"])
