@@ -27,6 +27,10 @@ from index.speakers import Quote
 from index.store import check_compatible, decode_jsonl, encode_jsonl, read_index, write_index
 
 SENTENCE_VECTORS = ("separate", "pooled")
+# Sentence vectors are kept in float16, on disk and in memory: half the bytes of float32 (they were 1.8 GB
+# of a 2.8 GB index at 200k passages) for cosines that move by about 1e-4 (embedders give unit vectors).
+# Where they are scored, NumPy promotes the rows read to float32. float32 files of older indexes still load.
+SENTENCE_DTYPE = np.float16
 # Bumped whenever what gets indexed changes (e.g. speakers added to the lexical text), so cached
 # indexes of the default corpus are rebuilt rather than silently stale.
 INDEX_RECIPE = 2
@@ -62,7 +66,7 @@ class CorpusIndex:
     lexical: LexicalIndex
     model: str
     config: IndexConfig
-    sentence_vectors: np.ndarray  # float32, the passages' sentences in passage order
+    sentence_vectors: np.ndarray  # SENTENCE_DTYPE (float16), the passages' sentences in passage order
     model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
     analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
     analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)
@@ -107,7 +111,7 @@ def build_index(documents: Sequence[Document], embedder: Embedder, config: Index
     """Chunk, embed, analyse and index `documents` from scratch; `analysers` also run on later additions."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
                         LexicalIndex.build([]), embedder.name, config,
-                        np.zeros((0, embedder.dimension), dtype=np.float32), _model_path(embedder),
+                        np.zeros((0, embedder.dimension), dtype=SENTENCE_DTYPE), _model_path(embedder),
                         analysis=analyse([], [], analysers), analysers=tuple(analysers))
     return add_documents(empty, documents, embedder, progress)
 
@@ -121,7 +125,7 @@ class Batch:
     passages: tuple[Passage, ...]
     window_passage: np.ndarray  # each window vector's passage, counted from the batch's first passage
     vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray  # SENTENCE_DTYPE
     analysis: Analysis
     model: str
     config: IndexConfig
@@ -143,7 +147,7 @@ def prepare_batch(documents: Sequence[Document], embedder: Embedder, config: Ind
     else:
         vectors, sentence_vectors = _embed_separately(embedder, passages, progress)
     windows = np.array([row for row, passage in enumerate(passages) for _ in passage.windows], dtype=np.int64)
-    return Batch(tuple(documents), tuple(passages), windows, vectors, sentence_vectors,
+    return Batch(tuple(documents), tuple(passages), windows, vectors, sentence_vectors.astype(SENTENCE_DTYPE),
                  analyse(documents, passages, analysers), embedder.name, config, _model_path(embedder))
 
 
@@ -297,7 +301,7 @@ def save_index(index: CorpusIndex, folder: str | Path) -> int:
         "documents.jsonl": encode_jsonl(_document_dict(d) for d in index.documents.values()),
         "passages.jsonl": encode_jsonl(_passage_dict(p) for p in index.passages),
         "windows.npy": _npy(index.window_passage),
-        "sentence_vectors.npy": _npy(index.sentence_vectors),
+        "sentence_vectors.npy": _npy(index.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
     }
     files.update(index.dense.to_files())
     files.update(index.lexical.to_files())
@@ -322,7 +326,7 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
         window_passage = np.load(io.BytesIO(files["windows.npy"]), allow_pickle=False).astype(np.int64)
         dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"], rows=len(window_passage))
         lexical = LexicalIndex.from_files(files)
-        sentence_vectors = np.load(io.BytesIO(files["sentence_vectors.npy"]), allow_pickle=False)
+        sentence_vectors = _sentence_vectors(files["sentence_vectors.npy"])
         analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages))
     except (KeyError, ValueError, TypeError) as error:
         raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
@@ -333,7 +337,7 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
             f"sentence vectors of shape {sentence_vectors.shape} for {sentences} sentences; rebuild it with `qa index`")
     model_path = meta.get("model_path")
     return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config,
-                       sentence_vectors.astype(np.float32, copy=False),
+                       sentence_vectors,
                        model_path if isinstance(model_path, str) else None,
                        analysis=complete(analysis, list(documents.values()), analysers),
                        analysers=tuple(analysers), generation=generation)
@@ -362,6 +366,29 @@ def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
     return Passage(**row, title=document.title, text=text, windows=windows, sentences=sentences)
 
 
+
+
+def _sentence_vectors(data: bytes) -> np.ndarray:
+    """The stored sentence vectors as SENTENCE_DTYPE: a read-only view of the file's bytes when they are stored
+    so (no second copy of the largest array while loading), converted from an older index's float32."""
+    array = _npy_view(data)
+    if array.dtype not in (np.float16, np.float32):
+        raise ValueError(f"sentence vectors of dtype {array.dtype}, expected float16 (or float32, older indexes)")
+    return array.astype(SENTENCE_DTYPE, copy=False)
+
+
+def _npy_view(data: bytes) -> np.ndarray:
+    """An .npy file's array over `data` itself, without copying it; np.load's copy for layouts this does not read."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    shape, fortran_order, dtype = readers[version](stream)
+    if fortran_order or dtype.hasobject:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    count = int(np.prod(shape, dtype=np.int64))
+    return np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell()).reshape(shape)
 
 
 def _npy(array: np.ndarray) -> bytes:
