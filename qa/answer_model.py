@@ -26,7 +26,7 @@ import numpy as np
 from index.bert_numpy import NumpyBert
 from index.embed import default_model_path
 from qa.errors import IndexCorruptError
-from qa.plain_words import spelled_out
+from qa.plain_words import in_reporting_terms, spelled_out
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "answer_scorer"
 WEIGHTS_FILE = "answer_scorer.safetensors"
@@ -174,8 +174,10 @@ class AnswerModel:
         return out
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        """Logits for one question's candidate sentences, NHS abbreviations spelled out for the model."""
-        return self.logits([spelled_out(question)] * len(sentences), [spelled_out(s) for s in sentences])
+        """Logits for one question's candidate sentences, read with everyday names in reporting terms and NHS
+        abbreviations spelled out."""
+        asked = spelled_out(in_reporting_terms(question))
+        return self.logits([asked] * len(sentences), [spelled_out(s) for s in sentences])
 
     _shared: "AnswerModel | None" = None
     _shared_lock = threading.Lock()

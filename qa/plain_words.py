@@ -94,6 +94,38 @@ def expansion(question: str) -> str:
     return " ".join(found)
 
 
+# Everyday names of bodies, roles and places with one reporting name each (singular, plural), put in the
+# question's place for the answer model: it reads "Which law do the BMA say..." as it learned to read
+# questions, while expansion terms appended to a question only dilute it. Names that could mean several
+# bodies ("the regulator") or a region holding many places ("the north-west") are left to `expansion`.
+REPORTING_NAMES: dict[str, tuple[str, str]] = {
+    r"town halls?|county halls?|local councils?": ("local authority", "local authorities"),
+    r"local (?:health )?(?:buying|purchasing) groups?|local (?:nhs|health) groups?(?: that (?:buy|pay for|plan) "
+    r"(?:health )?services)?|groups? (?:of gps )?that (?:buy|pay for|plan) (?:health )?services": ("CCG", "CCGs"),
+    r"(?:nhs|health service) (?:headquarters|hq)|(?:the )?national health (?:body|service body)"
+    r"|(?:the )?national (?:nhs|health) body": ("NHS England", "NHS England"),
+    r"(?:the )?(?:doctors'?|gps'?|medics'?) (?:trade )?union": ("the BMA", "the BMA"),
+    r"local (?:gp|doctors'?) (?:committees?|representatives)": ("LMC", "LMCs"),
+    r"(?:the )?(?:royal )?college of gps|(?:the )?gps' college": ("the RCGP", "the RCGP"),
+    r"family doctors?|general practitioners?": ("GP", "GPs"),
+    r"(?:doctors'?|gp|family doctors'?) surger(?:y|ies)|surgeries": ("GP practice", "GP practices"),
+    r"(?:the )?old (?:local )?(?:health )?trusts?|primary care trusts?": ("PCT", "PCTs"),
+    r"(?:gp|doctors'?) pay deal|gp contract deal": ("GP contract", "GP contract"),
+    r"(?:patients'?|the public's) (?:watchdog|champion)": ("Healthwatch", "Healthwatch"),
+    r"the capital's": ("London's", "London's"),  # not "the capital" alone: "Mexico City was declared the capital"
+}
+_REPORTING = [(re.compile(rf"(?<![\w-])(?:{phrase})(?![\w-])", re.I), names) for phrase, names in REPORTING_NAMES.items()]
+
+
+def in_reporting_terms(question: str) -> str:
+    """`question` with everyday names of bodies, roles and places replaced by the names reporting uses:
+    "What do town halls want?" -> "What do local authorities want?"."""
+    for pattern, (singular, plural) in _REPORTING:
+        question = pattern.sub(lambda m, one=singular, many=plural: many if m.group().lower().endswith("s") else one,
+                               question)
+    return question
+
+
 # Abbreviations the trade press uses unexplained. The answer model learned English from Wikipedia questions,
 # not NHS shorthand: it reads "PCTs" as letters, so a question about "primary care trusts" would not meet it.
 ABBREVIATIONS: dict[str, str] = {

@@ -6,7 +6,7 @@ import pytest
 from index.build import IndexConfig, build_index
 from index.records import Document
 from qa.errors import InputError
-from qa.plain_words import expansion
+from qa.plain_words import expansion, in_reporting_terms
 from qa.retrieve import RetrievalConfig, Retriever
 from tests.fakes import KeywordEmbedder
 
@@ -66,3 +66,22 @@ def test_abbreviations_are_spelled_out_once_with_their_plural():
     assert text == ("67 CCGs (clinical commissioning groups) will take over from PCTs (primary care trusts); "
                     "the CCGs said so. NHS England agreed.")
     assert spelled_out("ACCGS and CCGX stay as they are") == "ACCGS and CCGX stay as they are"
+
+
+@pytest.mark.parametrize(("question", "read_as"), [
+    ("What do the capital's town halls want?", "What do London's local authorities want?"),
+    ("How many local health groups will buy family doctor services?", "How many CCGs will buy GP services?"),
+    ("What does the head of the doctors' union fear?", "What does the head of the BMA fear?"),
+    ("When will surgeries sign?", "When will GP practices sign?"),
+])
+def test_the_answer_model_reads_everyday_names_as_reporting_names(question, read_as):
+    assert in_reporting_terms(question) == read_as
+
+
+@pytest.mark.parametrize("question", [
+    "When was Mexico City declared the capital?",  # "the capital" alone is not always London
+    "Who heads the Security Council?",
+    "When was his surgery?",  # an operation, not a GP practice
+])
+def test_names_that_mean_other_things_outside_the_nhs_are_left_alone(question):
+    assert in_reporting_terms(question) == question
