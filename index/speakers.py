@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from index.quote_marks import MASK_CHAR, mask_quotes, quote_regions
 from index.records import Document
 from index.sentences import split_sentences
 
-__all__ = ["Quote", "find_quotes", "quotes_of", "speaker_of", "sentence_speakers", "quotes_in_files"]
+__all__ = ["Quote", "find_quotes", "speaker_of", "sentence_speakers", "quotes_in_files"]
 
 _GROUP_NOUNS = {
     "leaders", "managers", "trusts", "officials", "doctors", "gps", "councils", "practices", "commissioners",
@@ -114,13 +113,6 @@ def find_quotes(text: str) -> list[Quote]:
             quotes.append(quote)
     quotes.sort(key=lambda q: q.start)
     return _continue_quotes(quotes, sentences, [r for r in regions if r not in claimed])
-
-
-@lru_cache(maxsize=4096)
-def quotes_of(text: str) -> tuple[Quote, ...]:
-    """`find_quotes`, once per text: the index (speakers in BM25's text) and answers (who said it) both ask,
-    and an index update re-reads every document's passages."""
-    return tuple(find_quotes(text))
 
 
 def speaker_of(quotes: Sequence[Quote], start: int, end: int) -> Quote | None:

@@ -11,10 +11,9 @@ from index.speakers import (
     Quote,
     find_quotes,
     quotes_in_files,
-    quotes_of,
     sentence_speakers,
     speaker_of,
 )
 
 __all__ = ["DOCUMENT", "GROUP", "ORGANISATION", "PERSON", "Quote", "find_quotes", "quotes_in_files",
-           "quotes_of", "sentence_speakers", "speaker_of"]
+           "sentence_speakers", "speaker_of"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import fields
 
 import pytest
 
@@ -55,6 +56,14 @@ def test_a_saved_index_holds_what_a_question_would_have_computed(tmp_path, docum
     assert {"quotes.jsonl", "terms.json", "analysis.commissioning.jsonl"} <= names.keys()
 
 
+def test_idf_is_counted_once_into_a_declared_field(documents):
+    analysis = index.analysis.analyse(documents[:2], build_index(documents[:2], KeywordEmbedder(VOCABULARY),
+                                                                 SMALL_CHUNKS).passages, [])
+    first = analysis.idf()
+    assert analysis.idf() is first and first
+    assert set(vars(analysis)) == {f.name for f in fields(analysis)}  # nothing added after construction
+
+
 def test_a_facts_passage_is_found_by_key_as_the_old_scan_found_it(documents):
     built = build_index(documents, KeywordEmbedder(VOCABULARY), SMALL_CHUNKS, analysers=ANALYSERS)
     facts = commissioning_facts(built)
@@ -77,7 +86,6 @@ def test_nothing_is_extracted_or_counted_on_questions_after_load(tmp_path, docum
     monkeypatch.setattr(index.analysis, "find_quotes", forbidden)
     monkeypatch.setattr("qa.commissioning.extract_facts", forbidden)
     monkeypatch.setattr("index.speakers.find_quotes", forbidden)
-    monkeypatch.setattr("index.speakers.quotes_of", forbidden)
     monkeypatch.setattr(index.analysis, "tokenize", forbidden)
     assert engine.commissioning(body="CCGs")
     answer = engine.ask("Who will commission GP services in Greater Manchester?")
