@@ -53,10 +53,12 @@ class Analysis:
     passages: int = 0  # passages counted in document_frequency
     rows: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # analyser -> doc_id -> rows
     versions: dict[str, int] = field(default_factory=dict)  # analyser -> the version that made its rows
+    # idf() on first call; declared so the dataclass shows all it holds (no attribute is added later).
+    _idf: dict[str, float] | None = field(default=None, init=False, repr=False, compare=False)
 
     def idf(self) -> dict[str, float]:
         """Each term's inverse document frequency over passage texts (BM25's form), computed once."""
-        if getattr(self, "_idf", None) is None:
+        if self._idf is None:
             count = self.passages
             self._idf = {term: math.log(1 + (count - df + 0.5) / (df + 0.5))
                          for term, df in self.document_frequency.items()}
