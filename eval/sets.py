@@ -12,21 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import InputError
+from qa.speakers import straighten_quotes
 from qa.types import Document
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PULSE_QUESTIONS = DATA_DIR / "pulse_questions.jsonl"
 COVID_QA = DATA_DIR / "covid-qa" / "covid-qa.json"
 
-_QUOTES = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-})
-
 
 def normalise(text: str) -> str:
     """Casefold, turn curly quotes straight and collapse whitespace, so quoting style never decides a match."""
-    return " ".join(text.translate(_QUOTES).casefold().split())
+    return " ".join(straighten_quotes(text).casefold().split())
 
 
 @dataclass(frozen=True)

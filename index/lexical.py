@@ -11,13 +11,13 @@ import io
 import json
 import re
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.errors import IndexCorruptError, IndexMismatchError, InputError, check_k
+from index.quote_marks import straighten_quotes
 
 # Bump whenever tokenize() changes: an index built with other tokens would silently miss matches.
 TOKENIZER_VERSION = 1
@@ -32,26 +32,23 @@ FILES = {
     "params": "lexical.params.json",
 }
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'", "`": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
 _POSSESSIVE = re.compile(r"'s\b")
 # A number keeps its separators ("1,000", "6.5bn") so it stays one token; otherwise runs of letters/digits.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W_]+")
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+# One Snowball stemmer for the process: its only state is a memo of a pure function, so no caller can see
+# another's. PyStemmer says not to call one instance concurrently; stemWord holds the GIL throughout, so
+# threads sharing it are safe on CPython's default build (a free-threaded build would want one per thread).
+_STEMMER = Stemmer.Stemmer("english")
 
 
 def tokenize(text: str) -> list[str]:
     """Casefolded, stopword-free, Snowball-stemmed terms of `text` ("£6bn" -> ["6bn"])."""
     if not isinstance(text, str):
         raise InputError(f"text to tokenize must be a string, got {type(text).__name__}")
-    text = _POSSESSIVE.sub("", text.casefold().translate(_QUOTES))
+    text = _POSSESSIVE.sub("", straighten_quotes(text.casefold()))
     words = [w.replace(",", "") for w in _TOKEN.findall(text) if w not in _STOPWORDS]
-    return _stemmer().stemWords(words)
+    return _STEMMER.stemWords(words)
 
 
 class LexicalIndex:

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK_CHAR", "quote_regions", "mask_quotes"]
+__all__ = ["MASK_CHAR", "quote_regions", "mask_quotes", "straighten_quotes"]
 
 _OPENERS, _SINGLE, _DOUBLE = "‘’“\"'", "‘’'", "“”\""
 MASK_CHAR = "░"
+# Curly, low and reversed quotes, primes, the modifier-letter apostrophe and the backtick as the straight
+# mark they stand for: the one table for every comparison that quoting style must not decide.
+_STRAIGHT = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+})
+
+
+def straighten_quotes(text: str) -> str:
+    """`text` with every quote mark and apostrophe written straight (' and "), character for character."""
+    return text.translate(_STRAIGHT)
 
 
 def quote_regions(text: str) -> list[tuple[int, int, bool]]:

@@ -74,6 +74,13 @@ def test_relevance_by_evidence_ignores_case_quotes_and_whitespace():
     assert not is_relevant(item, "the ultimate poisoned chalice", "d1", 0, 50)
 
 
+def test_every_quoting_style_matches_the_straight_one():
+    # the table the lexical index straightens with: low, reversed and modifier-letter marks, primes, backticks
+    item = EvalItem(id="q", question="?", evidence=("the GP‛s ‚ultimate‟ chalice", "it`s a ‘deal’"))
+    assert is_relevant(item, "The GP's 'ultimate\" chalice", "d1", 0, 50)
+    assert is_relevant(item, "itʼs a 'deal'", "d1", 0, 50)
+
+
 def test_relevance_by_gold_span_needs_same_document_and_covered_start():
     item = EvalItem(id="q", question="?", answers=("x",), gold=(GoldSpan("d1", 100, 120),))
     assert is_relevant(item, "", "d1", 90, 101)

@@ -4,7 +4,17 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import InputError
-from qa.speakers import DOCUMENT, GROUP, ORGANISATION, PERSON, Quote, find_quotes, sentence_speakers, speaker_of
+from qa.speakers import (
+    DOCUMENT,
+    GROUP,
+    ORGANISATION,
+    PERSON,
+    Quote,
+    find_quotes,
+    sentence_speakers,
+    speaker_of,
+    straighten_quotes,
+)
 
 
 def said_by(text: str, fragment: str) -> Quote | None:
@@ -241,3 +251,9 @@ def test_unseen_articles(text, expected):
         quote = said_by(text, fragment)
         got.append((fragment, quote.speaker.split()[-1] if quote else None))
     assert got == [(fragment, head) for fragment, head in expected]
+
+
+def test_quote_marks_are_straightened_character_for_character():
+    text = "‘Yes’, “no” ‚low‛ „low‟ 5′ 6″ itʼs `it`"
+    straight = straighten_quotes(text)
+    assert straight == "'Yes', \"no\" 'low' \"low\" 5' 6\" it's 'it'" and len(straight) == len(text)
