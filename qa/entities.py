@@ -90,11 +90,8 @@ def find_entities(text: str) -> list[Entity]:
         (PLACE, vocabulary.find_places), (AMOUNT, vocabulary.find_amounts),
     )
     found = [Entity(kind, m.start, m.end, m.text, m.canonical) for kind, find in finders for m in find(text)]
-    kept: list[Entity] = []
     # "NHS England" is a body, not the place "England" inside it: the longer name wins.
-    for entity in sorted(found, key=lambda e: (-(e.end - e.start), e.start)):
-        if all(entity.end <= k.start or entity.start >= k.end for k in kept):
-            kept.append(entity)
+    kept = vocabulary.longest_first(found)
     kept.extend(_people(text, kept))
     return sorted(kept, key=lambda e: e.start)
 

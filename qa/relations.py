@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.vocabulary import Mention
+from qa.vocabulary import Mention, longest_first
 
 __all__ = [
     "RELATION_GROUPS", "RELATIONS", "compatible", "primary_group", "SUBJECT", "AFTER", "GIVER", "RECIPIENT",
@@ -179,11 +179,7 @@ def find_triggers(sentence: str, services: list[Mention]) -> list[FoundTrigger]:
         for match in trigger.pattern.finditer(sentence):
             if _keeps(trigger, sentence, match, services):
                 spans.append((trigger, match.start(), match.end()))
-    kept: list[tuple[_Trigger, int, int]] = []
-    for trigger, start, end in sorted(spans, key=lambda s: (-(s[2] - s[1]), s[1])):
-        if all(end <= other_start or start >= other_end for _, other_start, other_end in kept):
-            kept.append((trigger, start, end))
-    kept.sort(key=lambda s: s[1])
+    kept = longest_first(spans, span=lambda s: (s[1], s[2]))  # "commissioned by" over "commissioned"
     clauses = [0] + [m.end() for m in _CLAUSE_BOUNDARY.finditer(sentence)] + [len(sentence)]
     found = []
     for i, (trigger, start, end) in enumerate(kept):

@@ -6,11 +6,13 @@ into the text given; where names overlap, the longest wins ("London Councils" ov
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 __all__ = [
-    "Mention", "find_bodies", "find_services", "find_places", "find_amounts",
+    "Mention", "longest_first", "find_bodies", "find_services", "find_places", "find_amounts",
     "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES",
 ]
 
@@ -267,13 +269,25 @@ def _place_pattern() -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
 
 
-def _longest_first(candidates: list[Mention]) -> list[Mention]:
-    """Keep the longest of overlapping mentions (earliest on ties), returned in text order."""
-    kept: list[Mention] = []
-    for mention in sorted(candidates, key=lambda m: (-(m.end - m.start), m.start)):
-        if all(mention.end <= other.start or mention.start >= other.end for other in kept):
-            kept.append(mention)
-    return sorted(kept, key=lambda m: m.start)
+Spanned = TypeVar("Spanned")
+
+
+def _start_end(item) -> tuple[int, int]:
+    return item.start, item.end
+
+
+def longest_first(items: Iterable[Spanned],
+                  span: Callable[[Spanned], tuple[int, int]] = _start_end) -> list[Spanned]:
+    """Of overlapping spans the longest wins (the earliest of equal ones): the items kept, in text order.
+    `span` gives an item's (start, end); by default its .start and .end."""
+    kept: list[Spanned] = []
+    taken: list[tuple[int, int]] = []
+    for item in sorted(items, key=lambda i: (span(i)[0] - span(i)[1], span(i)[0])):
+        start, end = span(item)
+        if all(end <= other_start or start >= other_end for other_start, other_end in taken):
+            kept.append(item)
+            taken.append((start, end))
+    return sorted(kept, key=lambda i: span(i)[0])
 
 
 def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mention]:
@@ -282,7 +296,7 @@ def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mentio
         for canonical, pattern in patterns
         for match in pattern.finditer(text)
     ]
-    return _longest_first(found)
+    return longest_first(found)
 
 
 def find_bodies(text: str) -> list[Mention]:

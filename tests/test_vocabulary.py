@@ -12,6 +12,7 @@ from qa.vocabulary import (
     find_bodies,
     find_places,
     find_services,
+    longest_first,
 )
 
 
@@ -91,3 +92,11 @@ def test_places_are_proper_names_with_aliases():
 def test_amounts_are_normalised():
     found = find_amounts("a £6bn budget, £850 million a year and £1.2 billion")
     assert canon(found) == ["£6bn", "£850m", "£1.2bn"]
+
+
+def test_the_longest_of_overlapping_spans_wins_and_the_earlier_of_equal_ones():
+    found = [Mention(4, 11, "England", "England"), Mention(0, 11, "NHS England", "NHS England"),
+             Mention(12, 15, "CCG", "CCGs"), Mention(14, 17, "Gss", "x"), Mention(20, 23, "GPs", "GPs")]
+    assert [m.text for m in longest_first(found)] == ["NHS England", "CCG", "GPs"]  # in text order
+    spans = [("b", 5, 9), ("c", 2, 5), ("a", 0, 3)]  # any item, given how to read its span
+    assert longest_first(spans, span=lambda s: (s[1], s[2])) == [("a", 0, 3), ("b", 5, 9)]
