@@ -1,10 +1,12 @@
 """Tests for index/build.py: build, extend, save and load a corpus index (fake embedder, real FAISS)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
-from index.build import IndexConfig, _npy, add_documents, build_index, load_index, save_index
+from index.build import IndexConfig, add_documents, build_index, load_index, save_index
 from index.chunk import ChunkConfig
 from index.records import Comment, Document
 from index.store import read_index, write_index
@@ -139,6 +141,12 @@ def test_pooled_sentence_vectors_come_from_the_window_pass():
 def test_an_unknown_sentence_vector_mode_is_refused():
     with pytest.raises(InputError, match="sentence_vectors must be one of separate, pooled"):
         IndexConfig(sentence_vectors="fancy")
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _embedded_sentences(index, embedder) -> np.ndarray:
