@@ -2,6 +2,9 @@
 
 Rows are positions in insertion order. FAISS stays inside this module: callers pass and get
 numpy float32 arrays and plain Python lists, never faiss objects or -1 placeholder ids.
+
+A search restricted to some rows (a kind or document filter) runs inside FAISS with an ID selector, so it
+returns k allowed rows and scores no row it would then throw away.
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ FILE_NAME = "dense.faiss"
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 128
+# An HNSW search allowed this few rows scores them all exactly: the graph's beam would mostly visit rows the
+# filter rejects and could come back short.
+EXACT_BELOW_ROWS = 4096
 
 
 def _check_dim(dim: object) -> int:
@@ -115,19 +121,82 @@ class DenseIndex:
             index._index.add(np.ascontiguousarray(self._index.reconstruct_n(0, len(self))[keep]))
         return index
 
-    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """For each query row, up to k (row, cosine) pairs, best first; k is clamped to len(self)."""
+    def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+               ) -> list[list[tuple[int, float]]]:
+        """For each query row, up to k (row, cosine) pairs, best first; k is clamped to the rows searched.
+
+        `allowed` (a bool per row) restricts the search to those rows inside FAISS: k of them come back
+        whenever k are allowed."""
         check_k(k)
         rows = _normalised(queries, self.dim, "queries")
-        k = min(k, len(self))
+        allowed = self._checked_mask(allowed)
+        k = min(k, len(self) if allowed is None else int(np.count_nonzero(allowed)))
         if k == 0 or len(rows) == 0:
             return [[] for _ in range(len(rows))]
-        scores, ids = self._index.search(rows, k)
+        if allowed is not None and self.kind == HNSW and k <= np.count_nonzero(allowed) <= EXACT_BELOW_ROWS:
+            return [self._exact_among(query, np.flatnonzero(allowed), k) for query in rows]
+        bitmap = None if allowed is None else np.packbits(allowed, bitorder="little")  # alive through the search
+        scores, ids = self._index.search(rows, k, params=self._parameters(bitmap, k))
         # FAISS pads with id -1 when it finds fewer than k neighbours (HNSW can, on small graphs).
         return [
             [(int(i), float(s)) for i, s in zip(id_row, score_row) if i >= 0 and math.isfinite(s)]
             for id_row, score_row in zip(ids, scores)
         ]
+
+    def best_per_group(self, query: np.ndarray, n: int, groups: np.ndarray, allowed: np.ndarray | None = None
+                       ) -> list[tuple[int, float]]:
+        """The n groups nearest one query, best first, as (group, cosine of its best row); `groups[row]` is the
+        group of each row (a passage, whose rows are its windows), `allowed` as in `search`. Asks FAISS for
+        more rows until n groups are found or the allowed rows run out."""
+        check_k(n)
+        groups = np.asarray(groups)
+        if groups.shape != (len(self),):
+            raise InputError(f"groups must give one group per row ({len(self)}), got shape {groups.shape}")
+        available = len(self) if allowed is None else int(np.count_nonzero(self._checked_mask(allowed)))
+        wanted = 2 * n  # most passages have one or two windows
+        while True:
+            found = self.search(query, min(wanted, available), allowed=allowed)[0] if available else []
+            best: dict[int, float] = {}
+            for row, score in found:  # best first, so a group's first row is its best
+                best.setdefault(int(groups[row]), score)
+            if len(best) >= n or wanted >= available or len(found) < wanted:
+                return list(best.items())[:n]
+            wanted *= 2
+
+    def similarities(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The cosine of one query with each of the stored `rows` (float32), computed from the stored vectors."""
+        unit = _normalised(query, self.dim, "query")
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise InputError(f"rows must lie in 0..{len(self) - 1}")
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._index.reconstruct_batch(rows) @ unit[0]
+
+    def _checked_mask(self, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The mask as a bool array of one entry per row; None when it allows every row (nothing to filter)."""
+        if allowed is None:
+            return None
+        allowed = np.asarray(allowed)
+        if allowed.dtype != bool or allowed.shape != (len(self),):
+            raise InputError(f"allowed must be a bool array of one entry per row ({len(self)}), "
+                             f"got {allowed.dtype} of shape {allowed.shape}")
+        return None if allowed.all() else allowed
+
+    def _parameters(self, bitmap: np.ndarray | None, k: int) -> faiss.SearchParameters | None:
+        """FAISS search parameters restricting the search to the rows set in `bitmap` (None: every row)."""
+        if bitmap is None:
+            return None
+        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
+        if self.kind == HNSW:
+            # The beam must be at least k wide to return k rows, as an unfiltered HNSW search makes it.
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+        return faiss.SearchParameters(sel=selector)
+
+    def _exact_among(self, query: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[int, float]]:
+        scores = self._index.reconstruct_batch(rows) @ query
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(rows[i]), float(scores[i])) for i in best]
 
     def to_files(self) -> dict[str, bytes]:
         """The index as {"dense.faiss": bytes}, for `index.store.write_index`."""

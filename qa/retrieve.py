@@ -1,7 +1,9 @@
 """Hybrid retrieval: BM25 and dense candidates fused into one ranking, with kind and document filters.
 
 Dense scores are per window; a passage scores its best window (so no text is ever truncated by the
-model). Fusion is convex (min-max normalised scores, weighted) or reciprocal-rank.
+model). Fusion is convex (min-max normalised scores, weighted) or reciprocal-rank, over the union of the
+two sides' top candidates. The dense top candidates are found inside FAISS with the kind and document
+filters applied there; BM25's candidates get their exact dense scores from their stored window vectors.
 """
 from __future__ import annotations
 
@@ -83,6 +85,9 @@ class Retriever:
         doc_ids = sorted(index.documents)
         self._doc_row = {doc_id: row for row, doc_id in enumerate(doc_ids)}
         self._passage_doc = np.array([self._doc_row[p.doc_id] for p in index.passages], dtype=np.int64)
+        # Passage row -> its first window row and its number of windows (window_passage is in passage order).
+        self._window_start = np.searchsorted(index.window_passage, np.arange(len(index.passages) + 1))
+        self._window_count = np.diff(self._window_start)
 
     def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
                mode: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
@@ -98,8 +103,10 @@ class Retriever:
         if not allowed.any():
             return []
         lexical = self._lexical_scores(query) if mode != "dense" else None
-        dense = self._dense_scores(query if vector is None else vector, allowed) if mode != "lexical" else None
-        fused = self._fuse(lexical, dense, allowed, self._dense_weight(query))
+        lexical_top = None if lexical is None else _top(lexical, allowed, self.config.candidates)
+        dense = None if mode == "lexical" else self._dense_scores(
+            query if vector is None else vector, allowed, max(k, self.config.candidates), lexical_top)
+        fused = self._fuse(lexical, dense, allowed, self._dense_weight(query), lexical_top)
         order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
         if mode == "lexical":
             order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
@@ -152,34 +159,42 @@ class Retriever:
         """The query's embedding, shape (1, dimension)."""
         return self.embedder.encode([query])
 
-    def _dense_scores(self, query: str | np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """Best window score per passage; -inf for passages none of whose windows came back."""
+    def _dense_scores(self, query: str | np.ndarray, allowed: np.ndarray, n: int,
+                      also: np.ndarray | None = None) -> np.ndarray:
+        """Best window cosine of the n allowed passages nearest the query (searched with the filter inside
+        FAISS) and of the passages `also` marks (BM25's candidates: fusion compares them on both sides);
+        -inf for every other passage."""
         vector = self.query_vector(query) if isinstance(query, str) else query
-        total = len(self.index.window_passage)
         scores = np.full(len(self.index.passages), -np.inf, dtype=np.float64)
-        if total == 0:
+        if len(self.index.window_passage) == 0:
             return scores
-        exact = self.index.config.dense_kind == "exact"
-        # Exact search over everything is cheap and lets fusion see every passage's dense score;
-        # an approximate index is asked for enough windows to survive the filters.
-        share = max(allowed.mean(), 1e-3)
-        wanted = total if exact else min(total, int(self.config.candidates * 8 / share))
-        for row, score in self._search_windows(vector, wanted):
-            passage = self.index.window_passage[row]
-            if score > scores[passage]:
-                scores[passage] = score
+        window_allowed = None if allowed.all() else allowed[self.index.window_passage]
+        for passage, score in self.index.dense.best_per_group(vector, n, self.index.window_passage, window_allowed):
+            scores[passage] = score
+        if also is not None:
+            missing = np.flatnonzero(also & np.isinf(scores))
+            scores[missing] = self._best_windows(vector, missing)
         return scores
 
-    def _search_windows(self, vector: np.ndarray, wanted: int) -> list[tuple[int, float]]:
-        return self.index.dense.search(vector, wanted)[0]
+    def _best_windows(self, vector: np.ndarray, passages: np.ndarray) -> np.ndarray:
+        """Each passage's best window cosine, from its stored window vectors; -inf for one with no window."""
+        starts, counts = self._window_start[passages], self._window_count[passages]
+        firsts = np.cumsum(counts) - counts  # where each passage's windows begin in `windows`
+        windows = np.repeat(starts - firsts, counts) + np.arange(counts.sum())
+        similarities = self.index.dense.similarities(vector, windows)
+        best = np.full(len(passages), -np.inf)
+        has = counts > 0
+        if has.any():
+            best[has] = np.maximum.reduceat(similarities, firsts[has])
+        return best
 
     def _fuse(self, lexical: np.ndarray | None, dense: np.ndarray | None, allowed: np.ndarray,
-              weight: float) -> np.ndarray:
+              weight: float, lexical_top: np.ndarray | None) -> np.ndarray:
         if dense is None:
             return np.where(allowed, lexical, -np.inf)
         if lexical is None:
             return np.where(allowed, dense, -np.inf)
-        candidates = _top(lexical, allowed, self.config.candidates) | _top(dense, allowed, self.config.candidates)
+        candidates = lexical_top | _top(dense, allowed, self.config.candidates)
         if self.config.fusion == "rrf":
             # A passage BM25 did not match is not in the lexical ranking: ranking the zeros would reward
             # whichever passages happen to come first in the index.

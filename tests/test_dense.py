@@ -129,3 +129,71 @@ def test_from_files_rejects_undeserializable_or_inconsistent_bytes():
         DenseIndex.from_files({FILE_NAME: good}, 8, "hnsw")
     with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
         DenseIndex.from_files({}, 8)
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_a_filter_matching_few_rows_still_gives_k_hits_all_allowed(kind):
+    # 5,000 rows all near the query except the 30 allowed ones, which lie far from it: searching everything
+    # and filtering afterwards finds none of them in the first k (or the first 8k) rows.
+    rng = np.random.default_rng(5)
+    query = np.ones((1, 16), dtype=np.float32)
+    base = query + 0.05 * rng.standard_normal((5_000, 16)).astype(np.float32)
+    allowed = np.zeros(5_000, dtype=bool)
+    allowed[rng.choice(5_000, 30, replace=False)] = True
+    base[allowed] = -query + 0.5 * rng.standard_normal((30, 16)).astype(np.float32)
+    index = DenseIndex(16, kind)
+    index.add(base)
+    hits = index.search(query, 10, allowed=allowed)[0]
+    expected_ids, expected_scores = _brute_force(base[allowed], query, 10)
+    assert [row for row, _ in hits] == np.flatnonzero(allowed)[expected_ids[0]].tolist()
+    np.testing.assert_allclose([s for _, s in hits], expected_scores[0], atol=1e-5)
+    assert not any(allowed[row] for row, _ in index.search(query, 8 * 10)[0])  # why a post-filter fails here
+
+
+def test_an_hnsw_filter_too_wide_to_score_exactly_is_searched_in_the_graph():
+    base, query = _data(12_000, 16, seed=7), _data(1, 16, seed=8)
+    allowed = np.zeros(12_000, dtype=bool)
+    allowed[::2] = True  # 6,000 rows: more than EXACT_BELOW_ROWS, so the selector runs inside HNSW
+    index = DenseIndex(16, "hnsw")
+    index.add(base)
+    hits = index.search(query, 20, allowed=allowed)[0]
+    assert len(hits) == 20 and all(allowed[row] for row, _ in hits)
+    expected = set((np.flatnonzero(allowed)[_brute_force(base[allowed], query, 20)[0][0]]).tolist())
+    assert len(expected & {row for row, _ in hits}) >= 18
+
+
+def test_an_allowed_mask_must_give_one_bool_per_row():
+    index = DenseIndex(4)
+    index.add(_data(3, 4, seed=1))
+    with pytest.raises(InputError, match=r"allowed must be a bool array of one entry per row \(3\)"):
+        index.search(_data(1, 4, seed=2), 2, allowed=np.array([True, False]))
+    with pytest.raises(InputError, match="allowed must be a bool array"):
+        index.search(_data(1, 4, seed=2), 2, allowed=np.array([1, 0, 1]))
+    assert index.search(_data(1, 4, seed=2), 2, allowed=np.zeros(3, dtype=bool)) == [[]]
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_best_per_group_gives_n_groups_scored_by_their_best_allowed_row(kind):
+    base, query = _data(600, 8, seed=3), _data(1, 8, seed=4)
+    groups = np.repeat(np.arange(200), 3)  # three rows (windows) a group (passage)
+    allowed = np.repeat(np.arange(200) % 10 == 0, 3)  # 20 groups allowed
+    index = DenseIndex(8, kind)
+    index.add(base)
+    sims = _brute_force(base, query, 600)
+    best: dict[int, float] = {}
+    for row, score in zip(sims[0][0], sims[1][0]):
+        if allowed[row]:
+            best.setdefault(int(groups[row]), float(score))
+    found = index.best_per_group(query, 15, groups, allowed)
+    assert [g for g, _ in found] == list(best)[:15]
+    np.testing.assert_allclose([s for _, s in found], list(best.values())[:15], atol=1e-5)
+    assert len(index.best_per_group(query, 50, groups, allowed)) == 20  # all there are
+
+
+def test_similarities_are_the_cosines_search_reports():
+    base, query = _data(50, 8, seed=9), _data(1, 8, seed=10)
+    index = DenseIndex(8)
+    index.add(base)
+    hits = index.search(query, 50)[0]
+    rows = np.array([row for row, _ in hits])
+    np.testing.assert_allclose(index.similarities(query, rows), [s for _, s in hits], atol=1e-5)

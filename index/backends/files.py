@@ -106,7 +106,7 @@ class FilesBackend:
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> list[Scored]:
         vector = check_vector(vector, self.dimension)
-        return self._top(self._dense_scores(vector), check_k(k), self._allowed(filters))
+        return self._dense_top(vector, check_k(k), self._allowed(filters))
 
     def lexical(self, query: LexicalQuery, k: int, filters: Filters = Filters()) -> list[Scored]:
         check_k(k)
@@ -122,21 +122,20 @@ class FilesBackend:
         allowed = self._allowed(filters)
         lexical = self._lexical_scores(query)
         lists = [self._top(np.where(lexical > 0, lexical, -np.inf), candidates, allowed),
-                 self._top(self._dense_scores(vector), candidates, allowed)]
+                 self._dense_top(vector, candidates, allowed)]
         fused = rrf(lists, rrf_k, [1 - dense_weight, dense_weight]) if fusion == "rrf" else dbsf(lists)
         return fused[:k]
 
     def close(self) -> None:
         pass
 
-    def _dense_scores(self, vector: np.ndarray) -> np.ndarray:
-        """Best window cosine per passage; -inf for a passage with no window."""
-        scores = np.full(len(self._ids), -np.inf)
-        if len(self._dense):
-            for row, score in self._dense.search(vector[None, :], len(self._dense))[0]:
-                passage = self._window_passage[row]
-                scores[passage] = max(scores[passage], score)
-        return scores
+    def _dense_top(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> list[Scored]:
+        """The k allowed passages whose best window is nearest, the filter applied inside FAISS."""
+        if not len(self._dense) or not allowed.any():
+            return []
+        window_allowed = None if allowed.all() else allowed[self._window_passage]
+        found = self._dense.best_per_group(vector[None, :], k, self._window_passage, window_allowed)
+        return [(self._ids[passage], score) for passage, score in found]
 
     def _lexical_scores(self, query: LexicalQuery) -> np.ndarray:
         total = np.zeros(len(self._ids), dtype=np.float32)
