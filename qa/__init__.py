@@ -11,7 +11,7 @@ imports `index` and models, so the public names below load on first use (PEP 562
 from qa.errors import IndexCorruptError, IndexMismatchError, IngestError, InputError, MissingDependencyError, QAError
 
 _LAZY = {
-    "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.engine", "DEFAULT_CORPUS": "index.corpus",
+    "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.question", "DEFAULT_CORPUS": "index.corpus",
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",

@@ -17,10 +17,10 @@ from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT
 from qa.answer_model import AnswerModel, features
 from qa.errors import InputError
-from qa.plain_words import expansion
+from qa.phrasing import fallback_note, reported_elsewhere, sentence_line
+from qa.question import Question
 from qa.types import Answer, Citation, Hit
 
-NOTHING_FOUND = "I found nothing in these articles that answers this question."
 # (doc_id, start, end) -> the quote spoken there: .speaker, .role, .cue_start, .cue_end (or None)
 SpeakerLookup = Callable[[str, int, int], Any]
 
@@ -84,11 +84,11 @@ class SentenceScorer:
         self.idf = idf
         self._default_idf = max(idf.values(), default=1.0)
 
-    def candidates(self, question: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
-        terms = self._weights(question)
+    def candidates(self, question: Question, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
+        terms = self._weights(question.text)
         # The reporting terms for the question's everyday names ("town hall" -> local authority) count too, at
         # the weight retrieval gives them: a plain-language question shares few words with its answer.
-        everyday = {t: w for t, w in self._weights(expansion(question)).items() if t not in terms}
+        everyday = {t: w for t, w in self._weights(question.everyday_terms).items() if t not in terms}
         result = []
         for hit in hits:
             row = self.index.passage_row[hit.passage_id]
@@ -114,7 +114,7 @@ class SentenceScorer:
         return sum(w for term, w in weights.items() if term in present) / total
 
 
-def rescore(model: AnswerModel, question: str, candidates: Sequence[Candidate], keep: int,
+def rescore(model: AnswerModel, question: Question, candidates: Sequence[Candidate], keep: int,
             must_read: set[tuple[str, int, int]] = frozenset()) -> list[Candidate]:
     """The `keep` best candidates by prior (and every sentence in `must_read`, as (doc_id, start, end)),
     read by the answer model: `score` becomes the sentence's calibrated probability of answering and
@@ -207,12 +207,6 @@ def _same_text(a: str, b: str) -> bool:
     return re.sub(r"\W+", "", a.lower()) == re.sub(r"\W+", "", b.lower())
 
 
-FALLBACK_NOTES = {
-    COMMENT: "No reader's comment answers this; the reporting says:",
-    ARTICLE: "The reporting does not answer this; readers' comments say:",
-}
-
-
 def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: Sequence[Hit],
             config: AnswerConfig, speaker_of: SpeakerLookup | None = None, wanted: str | None = None,
             elsewhere: Sequence[str] = ()) -> Answer:
@@ -228,9 +222,8 @@ def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: S
     if config.min_confidence is None:
         raise InputError("compose needs AnswerConfig.min_confidence (Engine.ask fills in the calibrated threshold)")
     if not chosen or score < config.min_confidence:
-        where = f" They report it for {_and(elsewhere)}, not for the place asked about." if elsewhere else ""
-        return Answer(question=question, text=NOTHING_FOUND + where + " The nearest passages are listed as sources.",
-                      abstained=True, nearest=tuple(nearest), confidence=score)
+        return Answer(question=question, text=reported_elsewhere(elsewhere), abstained=True, nearest=tuple(nearest),
+                      confidence=score)
     reporting = [c for c in chosen if c.hit.kind == ARTICLE]
     comments = [c for c in chosen if c.hit.kind == COMMENT]
     # The side that answers leads (readers' views for an opinion question); the two never interleave.
@@ -242,18 +235,11 @@ def compose(question: str, chosen: Sequence[Candidate], score: float, nearest: S
             if speaker_of and candidate.hit.kind == ARTICLE else None
         citation = _citation(len(citations) + 1, candidate, speaker)
         citations.append(citation)
-        lines.append(_sentence_line(candidate, citation, speaker))
-    if wanted in FALLBACK_NOTES and all(c.kind != wanted for c in citations):
-        lines.insert(0, FALLBACK_NOTES[wanted])
+        lines.append(sentence_line(candidate.text, candidate.start, citation, speaker))
+    if wanted in (ARTICLE, COMMENT) and all(c.kind != wanted for c in citations):
+        lines.insert(0, fallback_note(wanted))
     return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations),
                   nearest=tuple(nearest), confidence=score)
-
-
-def _and(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-_QUOTE_MARKS = ("'", '"', "‘", "’", "“", "”")
 
 
 def _citation(n: int, candidate: Candidate, speaker: Any) -> Citation:
@@ -264,19 +250,3 @@ def _citation(n: int, candidate: Candidate, speaker: Any) -> Citation:
         sentence_end=candidate.end, passage_id=hit.passage_id, comment=hit.comment,
         speaker=speaker.speaker if speaker else None, speaker_role=speaker.role if speaker else None,
     )
-
-
-def _sentence_line(candidate: Candidate, citation: Citation, speaker: Any) -> str:
-    sentence = candidate.text.lstrip("• ").strip()
-    if citation.kind == COMMENT:
-        who = f"A reader ({citation.author})" if citation.author else "An anonymous reader"
-        return f"{who} commented under “{citation.title}”: “{sentence}” [{citation.n}]"
-    if speaker is None:
-        return f"{sentence} [{citation.n}]"
-    if candidate.start <= speaker.cue_start < speaker.cue_end <= candidate.end:
-        quoted = candidate.text[speaker.cue_end - candidate.start:].lstrip(" :,-–—").strip()
-        if speaker.cue_start - candidate.start > 3 or not quoted.startswith(_QUOTE_MARKS) or len(quoted.split()) < 2:
-            return f"{sentence} [{citation.n}]"  # the sentence names its speaker itself ("..., he said")
-        sentence = quoted  # an opening cue ("She said: ‘...’") gives way to the full name and role
-    role = f" ({citation.speaker_role})" if citation.speaker_role else ""
-    return f"According to {citation.speaker}{role}: {sentence} [{citation.n}]"

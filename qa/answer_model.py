@@ -15,7 +15,6 @@ changed.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ import numpy as np
 from index.bert_numpy import NumpyBert
 from index.embed import default_model_path
 from qa.errors import IndexCorruptError
-from qa.plain_words import in_reporting_terms, spelled_out
+from qa.plain_words import spelled_out
+from qa.question import NEGATION, Question, model_reading
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "answer_scorer"
 WEIGHTS_FILE = "answer_scorer.safetensors"
@@ -65,50 +65,11 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
-# Names a question asks about: capitalised words after its first word, and numbers of two digits or more.
-_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’&-]*|\b\d[\d,.]*\d\b")
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|n't|cannot|without|refus\w*|reject\w*|oppos\w*|declin\w*|"
-                       r"against|fail\w*|unable|neither)\b|n't\b", re.I)
-
-
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-# A date's numbers ("25 September", "April 2013") do not count anything.
-_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b")
-_COUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                    r"hundreds?|thousands?|millions?|billions?|half|quarter|third|majority|most|all|none|dozens?|"
-                    r"per ?cent)\b", re.I)  # "one" left out: more often "one proposal" than a count
-# What a question asks for (how many, how much, when), and what a sentence needs to hold to answer it.
-_ASKS_COUNT = re.compile(r"\b(?:how (?:many|much|big|large|long|old)|what (?:proportion|share|percentage|number|"
-                         r"amount|salary|cost|price|fee|sum|figure|rate|level of funding)|at what cost)\b", re.I)
-_ASKS_DATE = re.compile(r"^\s*(?:when|by when|from when)\b|\b(?:by|on|from) what date\b|\bwhat date\b|"
-                        r"\b(?:which|what) (?:year|month|day)\b", re.I)
-_DATE_WORDS = re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|years?|months?|weeks?|today|yesterday|tomorrow|next|last|spring|"
-                         r"summer|autumn|winter|century|decade|election)\b", re.I)
-
-
-def _lacks_answer_type(question: str, sentence: str) -> bool:
-    """The question asks how many / how much / when, and the sentence holds no count / date to answer
-    with (numbers the question itself gives, and the numbers of dates, do not count)."""
-    if _ASKS_DATE.search(question):
-        return not _DATE_WORDS.search(sentence)
-    if _ASKS_COUNT.search(question):
-        rest = _DATE.sub(" ", sentence)
-        for number in re.findall(r"\d[\d,.]*", question):
-            rest = re.sub(rf"(?<![\d,.]){re.escape(number)}(?![\d,.]*\d)", " ", rest)
-        return not _COUNT.search(rest)
-    return False
-
-
-def question_names(question: str) -> list[str]:
-    return [m.group().lower().rstrip("'’s") or m.group().lower() for m in _NAME.finditer(question.strip())]
-
-
-def features(question: str, logits: np.ndarray, sentences: Sequence[str], passages: Sequence[str],
+def features(question: Question, logits: np.ndarray, sentences: Sequence[str], passages: Sequence[str],
              similarities: Sequence[float], coverages: Sequence[float], ranks: Sequence[int]) -> np.ndarray:
     """One row of FEATURES per candidate sentence (read in its passage; `ranks` are the passages' places in
     the retrieval ranking, 0 for a passage found otherwise, e.g. holding a matching commissioning fact)."""
-    names = question_names(question)
-    asks_negative = bool(_NEGATION.search(question))
+    names = question.names
     rows = []
     for logit, sentence, passage, similarity, coverage, rank in zip(logits, sentences, passages, similarities,
                                                                     coverages, ranks):
@@ -116,8 +77,8 @@ def features(question: str, logits: np.ndarray, sentences: Sequence[str], passag
         rows.append((float(logit), float(similarity), float(coverage),
                      sum(n not in in_sentence for n in names) / len(names) if names else 0.0,
                      sum(n not in in_passage for n in names) / len(names) if names else 0.0,
-                     float(asks_negative and not _NEGATION.search(sentence)),
-                     float(_lacks_answer_type(question, sentence)),
+                     float(question.negative and not NEGATION.search(sentence)),
+                     float(question.lacks_answer_type(sentence)),
                      1.0 / rank if rank > 0 else 0.0))
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
@@ -173,10 +134,10 @@ class AnswerModel:
             out[rows] = pooled @ self.head_weight + self.head_bias
         return out
 
-    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        """Logits for one question's candidate sentences, read with everyday names in reporting terms and NHS
-        abbreviations spelled out."""
-        asked = spelled_out(in_reporting_terms(question))
+    def score(self, question: str | Question, sentences: Sequence[str]) -> np.ndarray:
+        """Logits for one question's candidate sentences, each read as `qa.question.model_reading` reads the
+        question (NHS abbreviations spelled out)."""
+        asked = question.read_as if isinstance(question, Question) else model_reading(question)
         return self.logits([asked] * len(sentences), [spelled_out(s) for s in sentences])
 
     _shared: "AnswerModel | None" = None

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from index.options import KIND_FILTERS
 from qa.errors import InputError
 from qa.followup import Resolution, Turn, resolve
+from qa.question import check_question
 from qa.types import Answer
 
 FORMAT = "chat-session"
@@ -58,8 +59,6 @@ class ChatSession:
         `kind` and `doc_ids` override the session's defaults for this question only. The Answer's
         `question` is the question as asked; `resolved_question` is set when it was rewritten.
         """
-        from qa.engine import check_question  # imported here: qa.engine opens chats, so it loads first
-
         check_question(question)  # as asked, before rewriting: the limits are the engine's, whatever the rewrite
         kind = self.kind if kind is None else _checked_kind(kind)
         doc_ids = self.doc_ids if doc_ids is None else _checked_doc_ids(doc_ids)

@@ -318,7 +318,7 @@ def _run_docs(args) -> int:
 
 
 def _run_ask(args) -> int:
-    from qa.engine import check_question
+    from qa.question import check_question
 
     check_question(args.question)  # fail fast, before loading a model
     answer = open_engine(args.index, args.model, args).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
@@ -331,7 +331,7 @@ def _run_ask(args) -> int:
 
 
 def _run_search(args) -> int:
-    from qa.engine import check_question
+    from qa.question import check_question
 
     check_question(args.question)
     hits = open_engine(args.index, args.model, args).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,

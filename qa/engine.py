@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -23,54 +22,21 @@ from index.build import (
 )
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
-from index.records import ARTICLE, COMMENT, Document
+from index.records import Document
 from index.store import DEFAULT_LOCK_TIMEOUT, FORMAT_VERSION, check_compatible, current_generation, writer_lock
-from qa.analysis import ANALYSERS, commissioning_facts
-from qa.answer import (
-    AnswerConfig,
-    Candidate,
-    SentenceScorer,
-    choose_sentences,
-    compose,
-    rank_passages,
-    readers_views,
-    rescore,
-)
+from qa.analysis import ANALYSERS
+from qa.answer import AnswerConfig, Candidate
 from qa.answer_model import AnswerModel
 from qa.backend_retrieve import BackendRetriever, QdrantChoice
 from qa.commissioning import CommissioningFact, filter_facts
 from qa.errors import IndexCorruptError, InputError
-from qa.intent import OPINION, question_intent
-from qa.place_fit import asked_places, elsewhere
+from qa.pipeline import AnswerPipeline, side_asked
+from qa.question import analyse, check_question
 from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, check_k
-from qa.speakers import Quote, speaker_of
 from qa.threads import QUERY_THREADS, query_threads
 from qa.types import Answer, Hit, Passage
-from qa.who_answers import matching_facts
 
-MAX_QUESTION_CHARS = 1000
-_NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: Python allows them in str, no encoder does
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
-
-
-def check_question(question: object) -> str:
-    """The question, stripped; InputError if it is not text of 1 to MAX_QUESTION_CHARS characters."""
-    if not isinstance(question, str):
-        raise InputError(f"a question must be text, got {type(question).__name__}")
-    bad = _NOT_TEXT.search(question)
-    if bad:
-        code, at = ord(bad.group()), bad.start() + 1
-        # U+DC80..U+DCFF is how Python carries a byte it could not decode (a command-line argument, a file name).
-        what = f"the byte 0x{code - 0xDC00:02X}, which is not UTF-8" if code >= 0xDC80 else \
-            f"U+{code:04X}, a lone surrogate that is not a character"
-        raise InputError(f"the question holds {what} (character {at}); ask in UTF-8 text")
-    stripped = question.strip()
-    if not stripped:
-        raise InputError(f"the question is empty; ask a question of 1 to {MAX_QUESTION_CHARS:,} characters")
-    if len(stripped) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is {len(stripped):,} characters long; "
-                         f"the most allowed is {MAX_QUESTION_CHARS:,}")
-    return stripped
 
 
 def cache_root() -> Path:
@@ -107,8 +73,7 @@ class Engine:
         self._index = index
         self._retriever = Retriever(index, self.embedder, self.retrieval_config) if self.backend is None else \
             BackendRetriever(index, self.embedder, self.retrieval_config, self.backend)
-        self._scorer: SentenceScorer | None = None
-        self._facts: list[CommissioningFact] | None = None
+        self._pipeline = AnswerPipeline(index, self._retriever, self.answer_config, self.answer_model)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -246,147 +211,33 @@ class Engine:
         The answer model reads the question with each candidate sentence; `Answer.confidence` is the
         calibrated probability that the best one answers it, and below the threshold `ask` abstains.
         """
-        with query_threads(self.threads):
-            return self._ask(question, k=k, kind=kind, doc_ids=doc_ids, mode=mode)
-
-    def _ask(self, question: str, *, k: int, kind: str, doc_ids: Sequence[str] | None, mode: str | None) -> Answer:
-        question = check_question(question)
+        asked = analyse(question)
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
-        retriever, config = self._retriever, self._answer_settings()
-        opinion = question_intent(question) == OPINION
-        wanted = prefer = _side_asked(kind, opinion)
-        vector = retriever.query_vector(question)
-        candidates, facts = self._candidates(question, vector, prefer, kind, doc_ids, mode)
-        calibration = self._answer_model().calibration
-        candidates, reported_elsewhere = _about_the_asked_place(question, candidates, calibration, config)
-        if wanted == COMMENT and opinion:
-            candidates = readers_views(candidates)
-        strength = {side: calibration.confidence(max((c.score for c in candidates if c.hit.kind == side), default=0.0))
-                    for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
-        if strength[prefer] < config.min_confidence:
-            # The preferred side has no answer: the other may (a comment is still labelled as a
-            # reader's view; an opinion quoted in reporting is attributed to its speaker).
-            prefer = max(strength, key=strength.get)
-        # One side answers: a comment never stands in for reporting, and reporting does not dilute
-        # what readers said (the side that did not answer is still in `nearest`).
-        chosen = [c for c in choose_sentences(candidates, prefer, config) if c.hit.kind == prefer]
-        nearest = rank_passages(retriever.search(question, k, kind=kind, doc_ids=doc_ids, mode=mode, vector=vector),
-                                candidates)
-        answer = compose(question, chosen, max(strength.values()), nearest, config, self._speaker, wanted=wanted,
-                         elsewhere=reported_elsewhere)
-        cited = {(c.doc_id, c.sentence_start, c.sentence_end) for c in answer.citations}
-        used = tuple(f for f in facts if (f.doc_id, f.sentence_start, f.sentence_end) in cited)
-        return replace(answer, facts=used) if used else answer
+        with query_threads(self.threads):
+            return self._pipeline.ask(asked, k, kind, doc_ids, mode)
 
     def scored_sentences(self, question: str, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
                          mode: str | None = None) -> list[Candidate]:
         """The sentences `ask` chooses from, best first, each with its probability of answering (`score`)
         and the features the answer model computed it from: to see why an answer was given, or to fit the
         calibration (`python -m training.calibrate_answers`)."""
-        question = check_question(question)
+        asked = analyse(question)
         check_choice("kind", kind, KIND_FILTERS)
         with query_threads(self.threads):
-            vector = self._retriever.query_vector(question)
-            side = _side_asked(kind, question_intent(question) == OPINION)
-            return self._candidates(question, vector, side, kind, doc_ids, mode)[0]
-
-    def _candidates(self, question: str, vector, prefer: str, kind: str, doc_ids: Sequence[str] | None,
-                    mode: str | None) -> tuple[list[Candidate], list[CommissioningFact]]:
-        """Sentences from the preferred side's top passages, a few of the other side's, and the sentences
-        of matching commissioning facts, scored by the answer model (best first)."""
-        retriever, pool = self._retriever, self.answer_config.passages
-        hits = retriever.search(question, pool, kind=prefer, doc_ids=doc_ids, mode=mode, vector=vector)
-        if kind == "both":
-            other = ARTICLE if prefer == COMMENT else COMMENT
-            hits += retriever.search(question, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
-                                     vector=vector)
-        facts = matching_facts(question, self._commissioning_facts()) if prefer == ARTICLE else []
-        if doc_ids is not None:
-            facts = [f for f in facts if f.doc_id in doc_ids]
-        hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
-        listed = [self._with_speaker(c) for c in self._sentence_scorer().candidates(question, vector[0], hits)]
-        fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
-        return rescore(self._answer_model(), question, listed, self.answer_config.rescored, fact_spans), facts
+            vector = self._retriever.query_vector(asked.text)
+            return self._pipeline.candidates(asked, vector, side_asked(kind, asked.opinion), kind, doc_ids, mode)[0]
 
     def commissioning(self, body: str | None = None, place: str | None = None,
                       covers: str | None = None) -> list[CommissioningFact]:
         """Who commissions what: the facts stated in the articles (never comments), each with its sentence."""
-        return filter_facts(self._commissioning_facts(), body=body, place=place, covers=covers)
+        return filter_facts(self._pipeline.facts(), body=body, place=place, covers=covers)
 
     def chat(self, **options):
         """A conversation whose follow-up questions are resolved against earlier turns."""
         from qa.chat import ChatSession
 
         return ChatSession(self, **options)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def _sentence_scorer(self) -> SentenceScorer:
-        if self._scorer is None:
-            self._scorer = SentenceScorer(self._index, self._index.analysis.idf())  # counted when indexed
-        return self._scorer
-
-    def _answer_model(self) -> AnswerModel:
-        return self.answer_model or AnswerModel.shared()
-
-    def _answer_settings(self) -> AnswerConfig:
-        """The answer settings with the threshold filled in: the model's calibrated one unless set."""
-        if self.answer_config.min_confidence is not None:
-            return self.answer_config
-        return replace(self.answer_config, min_confidence=self._answer_model().calibration.threshold)
-
-    def _commissioning_facts(self) -> list[CommissioningFact]:
-        if self._facts is None:
-            self._facts = commissioning_facts(self._index)  # extracted when each document was indexed
-        return self._facts
-
-    def _fact_passages(self, facts: Sequence[CommissioningFact], hits: Sequence[Hit]) -> list[str]:
-        """Ids of passages holding the facts' sentences that are not among `hits` already."""
-        have = {h.passage_id for h in hits}
-        wanted = []
-        for fact in facts:
-            passage = self._index.article_passage(fact.doc_id, fact.sentence_start, fact.sentence_end)
-            if passage and passage.id not in have:
-                have.add(passage.id)
-                wanted.append(passage.id)
-        return wanted
-
-    def _with_speaker(self, candidate: Candidate) -> Candidate:
-        """A quoted article sentence that does not name its speaker carries the name, so "what did Dr Hughes
-        say ..." finds the second sentence of his quote as well as the first."""
-        if candidate.hit.kind != ARTICLE:
-            return candidate
-        quote = self._speaker(candidate.hit.doc_id, candidate.start, candidate.end)
-        if quote is None or quote.speaker.split()[-1].lower() in candidate.text.lower():
-            return candidate
-        return replace(candidate, said_by=quote.speaker)
-
-    def _speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
-        """The quote spoken in [start, end) of an article, when the text says who speaks."""
-        return speaker_of(self._index.quotes(doc_id), start, end)  # found when the document was indexed
-
-
-def _side_asked(kind: str, opinion: bool) -> str:
-    """"comment" for an opinion question (or when only comments are searched), else "article"."""
-    return kind if kind != "both" else (COMMENT if opinion else ARTICLE)
-
-
-def _about_the_asked_place(question: str, candidates: list[Candidate], calibration, config: AnswerConfig
-                           ) -> tuple[list[Candidate], tuple[str, ...]]:
-    """The candidates that do not speak of another place than the question asks about, and the places that
-    sentences strong enough to answer spoke of instead (so an abstention can say where it is reported)."""
-    asked = asked_places(question)
-    if not asked:
-        return candidates, ()
-    kept, instead = [], []
-    for candidate in candidates:
-        other = elsewhere(candidate.text, asked)
-        if not other:
-            kept.append(candidate)
-        elif calibration.confidence(candidate.score) >= config.min_confidence:
-            instead += [place for place in sorted(other) if place not in instead]
-    return kept, tuple(instead)
 
 
 def _fingerprint(files: Sequence[Path], embedder: Embedder, config: IndexConfig) -> str:

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from qa.answer import NOTHING_FOUND, AnswerConfig, Candidate, choose_sentences, compose, rank_passages
+from qa.answer import AnswerConfig, Candidate, choose_sentences, compose, rank_passages
 from qa.errors import InputError
+from qa.phrasing import NOTHING_FOUND
 from qa.speakers import Quote
 from qa.types import Answer, Hit
 

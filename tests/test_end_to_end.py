@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from index.store import read_manifest
-from qa.answer import NOTHING_FOUND
 from qa.engine import Engine
 from qa.errors import IndexCorruptError, IndexMismatchError, IngestError
+from qa.phrasing import NOTHING_FOUND
 
 pytestmark = pytest.mark.model
 

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from index.records import Comment, Document
-from qa.answer import NOTHING_FOUND
-from qa.engine import MAX_QUESTION_CHARS, Engine
+from qa.engine import Engine
 from qa.errors import IndexMismatchError, IngestError, InputError
+from qa.phrasing import NOTHING_FOUND
+from qa.question import MAX_QUESTION_CHARS
 from tests.fakes import KeywordEmbedder
 
 VOCABULARY = ["gp", "services", "commission", "commissioned", "councils", "ccgs", "manchester", "contracts",

@@ -10,8 +10,9 @@ from index.build import build_index, load_index, save_index
 from index.ingest import load_documents
 from index.records import Comment, Document
 from index.store import check_destination
-from qa.engine import Engine, check_question
+from qa.engine import Engine
 from qa.errors import IngestError, InputError
+from qa.question import check_question
 from qa.terminal import json_text, plain
 from tests.fakes import KeywordEmbedder
 
