@@ -20,6 +20,7 @@ from index.build import (
     prepare_batch,
     save_index,
 )
+from index.corpus import DEFAULT_CORPUS
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.ingest import load_documents
 from index.records import Document
@@ -36,8 +37,6 @@ from qa.retrieve import KIND_FILTERS, RetrievalConfig, Retriever, check_choice, 
 from qa.threads import QUERY_THREADS, query_threads
 from qa.types import Answer, Hit, Passage
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "index" / "default_corpus" / "pulse"
-
 
 def cache_root() -> Path:
     """Where built indexes of the default corpus are kept: $QA_CACHE_DIR, else the user cache folder."""
@@ -52,7 +51,8 @@ class Engine:
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, *, retrieval: RetrievalConfig = RetrievalConfig(),
                  answer: AnswerConfig = AnswerConfig(), index_dir: str | Path | None = None,
-                 answer_model: AnswerModel | None = None, backend=None, threads: int | None = QUERY_THREADS):
+                 answer_model: AnswerModel | None = None, backend=None, threads: int | None = QUERY_THREADS,
+                 save_updates: bool | None = None):
         self.embedder = embedder
         self.threads = threads  # BLAS threads a question may use (see qa.threads); None: the libraries' default
         self.backend = backend  # None: FAISS + BM25 in this process; else an index.backends.SearchBackend (Qdrant)
@@ -60,7 +60,8 @@ class Engine:
         self.retrieval_config = retrieval
         self.answer_config = answer
         self.index_dir = Path(index_dir) if index_dir else None
-        self.save_updates = self.index_dir is not None  # whether add() and delete() write the index folder
+        # Whether add() and delete() write the index folder (by default: when there is one).
+        self.save_updates = self.index_dir is not None if save_updates is None else save_updates
         self.lock_timeout = DEFAULT_LOCK_TIMEOUT  # seconds an update waits for another writer of the folder
         self._lock = threading.Lock()  # serialises index updates; reads use whichever index is current
         self._use(index)
@@ -81,6 +82,7 @@ class Engine:
     def default(cls, *, embedder: Embedder | None = None, cache_dir: str | Path | None = None, **options) -> "Engine":
         """An engine over the shipped default corpus; its index is built on first use and cached."""
         embedder = embedder or SentenceTransformerEmbedder()
+        options["save_updates"] = False  # documents added later stay in memory: the cache holds the shipped corpus
         files = sorted(DEFAULT_CORPUS.glob("*.txt"))
         folder = Path(cache_dir or cache_root()) / f"default-{_fingerprint(files, embedder, IndexConfig())}"
         engine = None
@@ -89,9 +91,7 @@ class Engine:
                 engine = cls.load(folder, embedder=embedder, **options)
             except IndexCorruptError:
                 pass  # a damaged cache is rebuilt, never trusted
-        engine = engine or cls.build(files, folder, embedder=embedder, **options)
-        engine.save_updates = False  # documents added later stay in memory: the cache holds the shipped corpus
-        return engine
+        return engine or cls.build(files, folder, embedder=embedder, **options)
 
     @classmethod
     def build(cls, paths: Iterable[str | Path], index_dir: str | Path | None, *, embedder: Embedder | None = None,
@@ -128,11 +128,9 @@ class Engine:
     def configured(self, *, retrieval: RetrievalConfig | None = None,
                    answer: AnswerConfig | None = None) -> "Engine":
         """Another engine over the same index and model with other retrieval or answer settings (no re-embedding)."""
-        engine = Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
-                        answer=answer or self.answer_config, index_dir=self.index_dir,
-                        answer_model=self.answer_model, backend=self.backend, threads=self.threads)
-        engine.save_updates = self.save_updates
-        return engine
+        return Engine(self._index, self.embedder, retrieval=retrieval or self.retrieval_config,
+                      answer=answer or self.answer_config, index_dir=self.index_dir, answer_model=self.answer_model,
+                      backend=self.backend, threads=self.threads, save_updates=self.save_updates)
 
     # -- the corpus ---------------------------------------------------------------------------
 

@@ -14,13 +14,14 @@ import index.analysis
 import qa.analysis
 from index.build import IndexConfig, build_index, load_index, save_index
 from index.chunk import ChunkConfig
+from index.corpus import DEFAULT_CORPUS
 from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE
 from index.speakers import find_quotes
 from qa.analysis import ANALYSERS, commissioning_facts
 from qa.commissioning import extract_all
-from qa.engine import DEFAULT_CORPUS, Engine
+from qa.engine import Engine
 from qa.errors import IndexCorruptError
 from tests.fakes import KeywordEmbedder
 

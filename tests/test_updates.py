@@ -196,3 +196,15 @@ def test_concurrent_qa_add_processes_lose_no_document(tmp_path, writers):
         expected.update(names)
         held = {d.id for d in Engine.load(folder, embedder=KeywordEmbedder(VOCABULARY)).documents()}
         assert held == expected, f"round {round_}: lost {sorted(expected - held)}"
+
+
+def test_an_engine_told_not_to_save_updates_leaves_its_folder_as_it_was(tmp_path):
+    embedder = KeywordEmbedder(VOCABULARY)
+    saved = Engine(build_index(_documents()[:2], embedder, SMALL_CHUNKS), embedder, index_dir=tmp_path)
+    assert saved.save_updates  # a folder is written by default ...
+    kept = Engine(build_index(_documents()[:2], embedder, SMALL_CHUNKS), embedder, index_dir=tmp_path,
+                  save_updates=False)
+    kept.delete(["b"])
+    assert not (tmp_path / "manifest.json").exists()  # ... not when told otherwise
+    assert [d.id for d in kept.documents()] == ["a"]
+    assert kept.configured().save_updates is False
