@@ -71,15 +71,20 @@ class CorpusIndex:
     analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
     analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)
     generation: int | None = None  # the saved generation this index was read from or written as
+    # Derived from `passages` when the index is made (never passed in, shown or compared):
+    # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors (int64, one more
+    # entry than passages); passage_row maps a passage id to its row; _article_rows maps a doc_id to the
+    # (starts, ends, rows) of its article passages in text order. The chunker's passages overlap but start
+    # and end in increasing order, so a span's first holder is found by bisection.
+    sentence_start: np.ndarray = field(init=False, repr=False, compare=False)
+    passage_row: dict[str, int] = field(init=False, repr=False, compare=False)
+    _article_rows: dict[str, tuple[list[int], list[int], list[int]]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         counts = [len(p.sentences) for p in self.passages]
-        # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors.
         self.sentence_start = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
-        # doc_id -> (starts, ends, rows) of its article passages in text order. The chunker's passages
-        # overlap but start and end in increasing order, so a span's first holder is found by bisection.
-        self._article_rows: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        self._article_rows = {}
         for row, passage in enumerate(self.passages):
             if passage.kind == ARTICLE:
                 starts, ends, rows = self._article_rows.setdefault(passage.doc_id, ([], [], []))

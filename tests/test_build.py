@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -54,6 +55,16 @@ def test_save_and_load_give_back_the_same_index_and_the_same_results(tmp_path, d
     assert np.array_equal(loaded.window_passage, index.window_passage)
     assert loaded.meta() == index.meta() and loaded.config == index.config
     assert _results(loaded, embedder) == _results(index, embedder)
+
+
+def test_a_built_or_loaded_index_holds_only_its_declared_fields(tmp_path):
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
+    save_index(index, tmp_path / "idx")
+    for each in (index, load_index(tmp_path / "idx", embedder)):
+        assert set(vars(each)) == {f.name for f in fields(each)}  # nothing added after construction
+        assert each.passage_row == {p.id: row for row, p in enumerate(each.passages)}
+        assert each.sentence_start[-1] == len(each.sentence_vectors)
 
 
 def test_index_counts_one_vector_per_window():
