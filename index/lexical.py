@@ -17,7 +17,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.errors import IndexCorruptError, IndexMismatchError, InputError, check_k
-from index.quote_marks import straighten_quotes
+from index.speakers import straighten_quotes
 
 # Bump whenever tokenize() changes: an index built with other tokens would silently miss matches.
 TOKENIZER_VERSION = 1

@@ -1,4 +1,5 @@
-"""The records that flow through the index: documents, their comments, and passages.
+"""The records that flow through the index: documents, their comments, passages, and the mentions the
+rule families find in a text (names of bodies, services, places, sums, people and documents).
 
 Offsets always point into the text that is stored: a passage of kind "article" into
 `Document.text`, a passage of kind "comment" into that comment's `Comment.text`.
@@ -11,6 +12,11 @@ from dataclasses import dataclass, field
 ARTICLE = "article"
 COMMENT = "comment"
 KINDS = (ARTICLE, COMMENT)
+
+# What a `Mention` names: the vocabulary's bodies, services, places and sums; people and documents found
+# by their capitals and titles; organisations and groups as speakers of a quote.
+BODY, SERVICE, PLACE, AMOUNT = "body", "service", "place", "amount"
+PERSON, ORGANISATION, GROUP, DOCUMENT = "person", "organisation", "group", "document"
 
 
 def content_id(*parts: str, length: int = 16) -> str:
@@ -68,3 +74,18 @@ class Passage:
     # windows: spans (same coordinates as start/end) that each fit the embedding model's token budget;
     # a passage's dense score is the best of its windows' scores. sentences: the passage's sentences
     # (long ones cut to fit that budget), embedded at index time so answers never wait for the model.
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Something a text names: its span, its wording there, the name it stands for and its kind (BODY, PERSON, ...).
+
+    One type for every rule family: the vocabulary's names ("councils" -> "local authorities"), a question's
+    entities, and the people and documents a news text names (a bare surname -> the full name first given).
+    """
+
+    start: int
+    end: int
+    text: str
+    canonical: str
+    kind: str

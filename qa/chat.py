@@ -1,7 +1,7 @@
 """A chat session: follow-up questions are resolved against earlier turns, then asked of an engine.
 
 A web app holds one `ChatSession` per user; a script can save one with `to_dict` (plain JSON) and
-restore it with `ChatSession.from_dict`. No language model: resolution is `qa.followup.resolve`.
+restore it with `ChatSession.from_dict`. No language model: resolution is `qa.followups.resolve`.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from index.options import KIND_FILTERS
 from qa.errors import InputError
-from qa.followup import Resolution, Turn, resolve
+from qa.followups import Resolution, Turn, resolve
 from qa.question import check_question
 from qa.types import Answer
 

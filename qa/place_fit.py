@@ -7,7 +7,7 @@ neither ask nor exclude: "NHS England" names a body, and a national fact covers 
 """
 from __future__ import annotations
 
-from qa.vocabulary import find_places
+from qa.commissioning import find_places
 
 NATIONAL = frozenset({"England", "UK", "Scotland", "Wales", "Northern Ireland"})
 _WITHIN = {  # place -> the larger areas it lies in

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 
 from qa.cli import EXIT_NOTHING_FOUND, EXIT_OK, add_model_argument, open_engine
+from qa.commissioning import find_bodies, find_services
 from qa.terminal import json_text, plain
-from qa.vocabulary import find_bodies, find_services
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

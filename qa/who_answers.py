@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.commissioning import CommissioningFact
-from qa.vocabulary import find_bodies, find_places, find_services
+from qa.commissioning import CommissioningFact, find_bodies, find_places, find_services
 
 # "who/which body ... commission / is responsible / holds the budget / approves ..."
 _WHO = re.compile(r"\b(?:who|which\s+(?:body|bodies|organisations?|organizations?)|whose)\b", re.I)

@@ -85,8 +85,8 @@ def test_nothing_is_extracted_or_counted_on_questions_after_load(tmp_path, docum
 
     monkeypatch.setattr(qa.analysis, "extract_facts", forbidden)
     monkeypatch.setattr(index.analysis, "find_quotes", forbidden)
-    monkeypatch.setattr("qa.commissioning.extract_facts", forbidden)
-    monkeypatch.setattr("index.speakers.find_quotes", forbidden)
+    monkeypatch.setattr("qa.commissioning.facts.extract_facts", forbidden)
+    monkeypatch.setattr("index.speakers.attribution.find_quotes", forbidden)
     monkeypatch.setattr(index.analysis, "tokenize", forbidden)
     assert engine.commissioning(body="CCGs")
     answer = engine.ask("Who will commission GP services in Greater Manchester?")

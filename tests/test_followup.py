@@ -6,7 +6,7 @@ import re
 import pytest
 
 from qa.errors import InputError
-from qa.followup import BODY, MAX_GIST_CHARS, PERSON, PLACE, Turn, find_entities, resolve
+from qa.followups import BODY, MAX_GIST_CHARS, PERSON, PLACE, Turn, find_entities, resolve
 
 
 def without_gist(resolved: str) -> str:

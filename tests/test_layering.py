@@ -4,7 +4,9 @@
   `training`; `ui` and `eval` never import each other, `index` or `training`;
 - `ui` and `eval` use only `qa`'s public API: the names in `qa.__all__`, and the public modules below
   (through their `__all__` where they have one);
-- no module imports an underscore name from another module: a name two files need is public.
+- no module imports an underscore name from another module: a name two files need is public;
+- a rule family (a package of modules written together: follow-ups, commissioning, speakers) is used from
+  outside through its package's `__all__` only, never through its inner modules.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ FORBIDDEN = {"index": ("qa", "ui", "eval", "training"), "qa": ("ui", "eval", "tr
              "ui": ("eval", "index", "training"), "eval": ("ui", "index", "training")}
 # The modules of `qa` besides the package itself that ui and eval may import from.
 PUBLIC_QA_MODULES = ("qa.types", "qa.errors", "qa.cli", "qa.commissioning", "qa.speakers")
+FAMILIES = ("qa.followups", "qa.commissioning", "index.speakers")
 
 
 def _sources(*packages: str) -> list[Path]:
@@ -96,3 +99,17 @@ def test_no_module_imports_an_underscore_name_from_another():
                  if name.startswith("_") or any(part.startswith("_") and part != "__future__"
                                                 for part in module.split("."))]
     assert offenders == []
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_rule_family_is_used_from_outside_only_through_its_public_names(family):
+    public = _declared_all(family)
+    inside = ROOT / family.replace(".", "/")
+    offenders = []
+    for path in _sources(*PACKAGES):
+        if inside in path.parents:
+            continue
+        offenders += [f"{_name(path)}: import {m}" for m in _imported_modules(path) if m.startswith(family + ".")]
+        offenders += [f"{_name(path)}: from {module} import {name}" for module, names in _from_imports(path)
+                      if module == family for name in names if name not in public]
+    assert public and offenders == []

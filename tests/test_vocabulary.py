@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.vocabulary import (
+from qa.commissioning import (
     Mention,
     canonical_body,
     canonical_place,
@@ -95,8 +95,8 @@ def test_amounts_are_normalised():
 
 
 def test_the_longest_of_overlapping_spans_wins_and_the_earlier_of_equal_ones():
-    found = [Mention(4, 11, "England", "England"), Mention(0, 11, "NHS England", "NHS England"),
-             Mention(12, 15, "CCG", "CCGs"), Mention(14, 17, "Gss", "x"), Mention(20, 23, "GPs", "GPs")]
+    found = [Mention(4, 11, "England", "England", "place"), Mention(0, 11, "NHS England", "NHS England", "body"),
+             Mention(12, 15, "CCG", "CCGs", "body"), Mention(14, 17, "Gss", "x", "body"), Mention(20, 23, "GPs", "GPs", "body")]
     assert [m.text for m in longest_first(found)] == ["NHS England", "CCG", "GPs"]  # in text order
     spans = [("b", 5, 9), ("c", 2, 5), ("a", 0, 3)]  # any item, given how to read its span
     assert longest_first(spans, span=lambda s: (s[1], s[2])) == [("a", 0, 3), ("b", 5, 9)]

@@ -1,7 +1,7 @@
 """Quote marks in news text: where quoted material starts and ends, and the text with it blanked.
 
 Curly and straight, single and double marks are all used, and a closing ’ is also an apostrophe,
-so a quote is told by where its marks stand. Used by `index.speakers`.
+so a quote is told by where its marks stand. Used by `attribution`.
 """
 from __future__ import annotations
 

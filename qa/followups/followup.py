@@ -3,8 +3,8 @@
 "How many of them?", "and in London?" or "who chairs it?" mean nothing to a retriever on their
 own. `resolve` carries the entities (bodies, services, places, amounts, people) and the topic of
 earlier turns into such a question, and leaves self-contained questions alone. Every rule is a
-plain pattern of English over the shared vocabulary (`qa.vocabulary`); none knows the corpus.
-Entities and topic words are read by `qa.entities`, pronouns and their referents by `qa.anaphora`.
+plain pattern of English over the shared vocabulary (`qa.commissioning`); none knows the corpus.
+Entities and topic words are read by `entities`, pronouns and their referents by `anaphora`.
 """
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.anaphora import Anaphor, find_anaphors, find_referent, fit_phrase
-from qa.entities import (
+from qa.errors import InputError
+from qa.intent import OPINION, question_intent
+
+from .anaphora import Anaphor, find_anaphors, find_referent, fit_phrase
+from .entities import (
     AMOUNT,
     AUXILIARIES,
     BODY,
@@ -23,18 +26,16 @@ from qa.entities import (
     PRONOUNS,
     SERVICE,
     WH_WORDS,
-    Entity,
+    Mention,
     entities_and_topic,
     find_entities,
     is_content_word,
     stem,
     word_matches,
 )
-from qa.errors import InputError
-from qa.intent import OPINION, question_intent
 
 __all__ = [
-    "AMOUNT", "BODY", "CONTEXT_TURNS", "Entity", "MAX_GIST_CHARS", "PERSON", "PLACE", "Resolution", "SERVICE",
+    "AMOUNT", "BODY", "CONTEXT_TURNS", "Mention", "MAX_GIST_CHARS", "PERSON", "PLACE", "Resolution", "SERVICE",
     "Turn", "find_entities", "resolve",
 ]
 
@@ -89,10 +90,10 @@ class EarlierTurn:
     """An earlier resolved question and the lead of its answer, with the entities read from them."""
 
     text: str
-    entities: tuple[Entity, ...]
+    entities: tuple[Mention, ...]
     topic: tuple[str, ...]
     answer: str = ""
-    answer_entities: tuple[Entity, ...] = ()
+    answer_entities: tuple[Mention, ...] = ()
 
     @classmethod
     def of(cls, turn: Turn) -> EarlierTurn:
@@ -100,7 +101,7 @@ class EarlierTurn:
         answer_entities = tuple(find_entities(turn.answer))
         return cls(text, tuple(find_entities(text)), entities_and_topic(text)[1], turn.answer, answer_entities)
 
-    def sources(self) -> tuple[tuple[str, tuple[Entity, ...]], ...]:
+    def sources(self) -> tuple[tuple[str, tuple[Mention, ...]], ...]:
         """Where a pronoun may find its referent: the question first, then the answer to it."""
         return (self.text, self.entities), (self.answer, self.answer_entities)
 
@@ -166,7 +167,7 @@ def _resolution(question: str, resolved: str, reason: str) -> Resolution:
     return Resolution(question, resolved, resolved != question, tuple(carried), reason)
 
 
-def _why_left_alone(own: list[Entity], context: tuple[EarlierTurn, ...]) -> str:
+def _why_left_alone(own: list[Mention], context: tuple[EarlierTurn, ...]) -> str:
     if {e.canonical for e in own} & {e.canonical for earlier in context for e in earlier.entities}:
         return "self-contained: names its own subject"
     return "new topic: earlier context dropped"
@@ -176,7 +177,7 @@ def _why_left_alone(own: list[Entity], context: tuple[EarlierTurn, ...]) -> str:
 # ("why?", "what happens next?", "who decides?") asks about the topic under discussion; so does
 # one that shares a topic word with it. An opinion question naming only bodies ("what did GPs
 # think?") asks how they took the earlier topic. "Thanks!" is no question and is left alone.
-def _lacks_subject(text: str, own: list[Entity], context: tuple[EarlierTurn, ...]) -> str | None:
+def _lacks_subject(text: str, own: list[Mention], context: tuple[EarlierTurn, ...]) -> str | None:
     topic = entities_and_topic(text)[1]
     subjects = [e for e in own if e.kind != PLACE]
     if subjects:
@@ -204,7 +205,7 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _article_start(text: str, entity: Entity) -> int:
+def _article_start(text: str, entity: Mention) -> int:
     """Where the entity starts, counting a "the" just before it ("the BMA")."""
     return entity.start - 4 if text[max(0, entity.start - 4):entity.start].lower() == "the " else entity.start
 
@@ -219,7 +220,7 @@ _LEAD = re.compile(
 _PLACE_PREPOSITIONS = {"in", "for", "across", "within", "outside", "around", "from"}
 
 
-def _fragment(text: str, own: list[Entity]) -> str | None:
+def _fragment(text: str, own: list[Mention]) -> str | None:
     """For a fragment, the preposition to put before a new place ("in"); None for a full question."""
     lead = _LEAD.match(text)
     rest = [w.group().lower() for w in word_matches(text[lead.end():] if lead else text)]
@@ -231,7 +232,7 @@ def _fragment(text: str, own: list[Entity]) -> str | None:
 
 
 def _resolve_fragment(
-    text: str, own: list[Entity], preposition: str, context: tuple[EarlierTurn, ...]
+    text: str, own: list[Mention], preposition: str, context: tuple[EarlierTurn, ...]
 ) -> tuple[str, str]:
     last, edits, swaps = context[0], [], []
     for entity in own:
@@ -254,10 +255,10 @@ def _resolve_fragment(
     return _apply(last.text, edits), "repeated the last question with " + "; ".join(swaps)
 
 
-# --- Anaphora: each pronoun found by `qa.anaphora` gives way to the earlier wording it stands for. --
+# --- Anaphora: each pronoun found by `anaphora` gives way to the earlier wording it stands for. --
 
 def _resolve_anaphors(
-    text: str, own: list[Entity], anaphors: list[Anaphor], context: tuple[EarlierTurn, ...]
+    text: str, own: list[Mention], anaphors: list[Anaphor], context: tuple[EarlierTurn, ...]
 ) -> tuple[str, str]:
     taken = {e.canonical for e in own}
     # In "how big is that budget?" the amount is what is asked: it stays out of the rewrite.
@@ -297,7 +298,7 @@ def _split_qualifier(text: str) -> tuple[str, list[str]]:
     return match["core"].rstrip(" ?.!"), [p.strip() for p in match["carried"].split(";") if p.strip()]
 
 
-def _with_gist(text: str, own: list[Entity], last: EarlierTurn) -> str:
+def _with_gist(text: str, own: list[Mention], last: EarlierTurn) -> str:
     """Text with the gist of the last turn in brackets; a new place drops the old ones from it."""
     core, carried = _split_qualifier(last.text)
     parts = [_lead_stripped(core), *carried]

@@ -2,8 +2,8 @@
 
 Works from the text alone: quote marks, speech verbs, capitalisation, personal titles and role
 words find speakers; he/she, it, they and bare surnames resolve to earlier mentions. No list of
-people is used, so any article works. Quote marks are found by `index.quote_marks`, the people and
-documents a text names by `index.mentions`; here are the speech cues that tie a quote to one of them.
+people is used, so any article works. Quote marks are found by `quote_marks`, the people and
+documents a text names by `mentions`; here are the speech cues that tie a quote to one of them.
 """
 from __future__ import annotations
 
@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import InputError
-from index.mentions import (
-    DOCUMENT,
+from index.records import DOCUMENT, GROUP, ORGANISATION, PERSON, Document
+from index.sentences import split_sentences
+
+from .mentions import (
     DOCUMENT_NOUNS,
     FUNCTION_WORDS,
-    GROUP,
     NAME_PATTERN,
-    ORGANISATION,
     ORGANISATION_WORDS,
-    PERSON,
     ROLE_WORD_SET,
     SPEECH_VERB,
     NamedMention,
@@ -34,9 +33,7 @@ from index.mentions import (
     people_mentions,
     word_tokens,
 )
-from index.quote_marks import MASK_CHAR, mask_quotes, quote_regions
-from index.records import Document
-from index.sentences import split_sentences
+from .quote_marks import MASK_CHAR, mask_quotes, quote_regions
 
 __all__ = ["Quote", "find_quotes", "speaker_of", "sentence_speakers", "quotes_in_files"]
 
@@ -163,7 +160,7 @@ class _Page:
         for i, person in enumerate(self.people):
             for offset in {person.end, person.tail, person.end + 1}:
                 at[offset].append(i)
-            starts, people = surnames[person.name.split()[-1]]
+            starts, people = surnames[person.canonical.split()[-1]]
             starts.append(person.start)
             people.append(person)
         for document in self.docs:
@@ -217,7 +214,7 @@ def _quote_in_sentence(page: _Page, s: int, e: int, quotes: list[Quote], blocks:
     according = _ACCORDING.search(masked, s, e)
     if according:
         named = page.docs_starting(according.end())
-        who = _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end) if named \
+        who = _Speaker(named[0].canonical, None, DOCUMENT, named[0].start, named[0].end) if named \
             else _forward_speaker(page, according.end(), e)
         if who:  # "According to X, ..." or "..., according to X."
             comma = masked.find(",", who.end, e)
@@ -286,7 +283,7 @@ def _subject(page: _Page, s: int, e: int, verb: re.Match, quotes: list[Quote]) -
         return _resolve_pronoun(page, pronoun.group(1).lower(), s + pronoun.start(), quotes)
     for person in page.people_near(p):
         if p in (person.tail, person.end) or masked[person.end : p] == ",":
-            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
+            return _Speaker(person.canonical, person.role, PERSON, person.start, person.end)
     document = _document_subject(page, clause, p)
     if document:
         return document
@@ -304,11 +301,11 @@ def _resolve_pronoun(page: _Page, pronoun: str, at: int, quotes: list[Quote]) ->
     organisation quoted."""
     if pronoun in ("he", "she"):
         last = page.last_person_ending_by(at)
-        return _Speaker(last.name, last.role, PERSON, last.start, last.end) if last else None
+        return _Speaker(last.canonical, last.role, PERSON, last.start, last.end) if last else None
     kinds = (DOCUMENT, ORGANISATION) if pronoun == "it" else (GROUP, ORGANISATION)
     candidates = [_as_speaker(q) for q in quotes if q.kind in kinds and q.speaker_end <= at]
     if pronoun == "it":
-        candidates += [_Speaker(d.name, None, DOCUMENT, d.start, d.end) for d in page.docs if d.end <= at]
+        candidates += [_Speaker(d.canonical, None, DOCUMENT, d.start, d.end) for d in page.docs if d.end <= at]
     return max(candidates, key=lambda c: c.start, default=None)
 
 
@@ -323,8 +320,8 @@ def _document_subject(page: _Page, clause: int, p: int) -> _Speaker | None:
     if not match:
         return None
     named = [d for d in page.docs_starting(clause) if d.end <= p]
-    if named and (named[0].head != named[0].name or clause + match.end() == p):
-        return _Speaker(named[0].name, None, DOCUMENT, named[0].start, named[0].end)
+    if named and (named[0].head != named[0].canonical or clause + match.end() == p):
+        return _Speaker(named[0].canonical, None, DOCUMENT, named[0].start, named[0].end)
     name = page.text[clause:p].split(",")[0]  # "The letter, from X, states": the aside is not the name
     return _Speaker(name[0].lower() + name[1:], None, DOCUMENT, clause, clause + len(name))
 
@@ -375,7 +372,7 @@ def _forward_speaker(page: _Page, start: int, end: int) -> _Speaker | None:
     for person in page.people_starting_in(start, lead):
         if start <= person.start < lead and all(is_nameish(t.group()) or t.group().lower() in ROLE_WORD_SET
                                                  for t in word_tokens(masked, start, person.start)):
-            return _Speaker(person.name, person.role, PERSON, person.start, person.end)
+            return _Speaker(person.canonical, person.role, PERSON, person.start, person.end)
     for i, token in enumerate(tokens):
         word = token.group()
         if word.lower() in _GROUP_NOUNS or (run and word in ORGANISATION_WORDS):  # "the Scottish GP committee"
@@ -413,7 +410,7 @@ def _interpret(page: _Page, run: list[re.Match]) -> _Speaker | None:
         return None  # "Department of Health and Social Care" is a name; "plans for change" is not
     known = page.last_with_surname_before(words[-1], start)
     if known:
-        return _Speaker(known.name, known.role, PERSON, start, end)
+        return _Speaker(known.canonical, known.role, PERSON, start, end)
     if 2 <= len(words) <= 3 and all(re.fullmatch(NAME_PATTERN, w) and w.lower() not in ORGANISATION_WORDS
                                     for w in words):
         return _Speaker(text[start:end], None, PERSON, start, end)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.vocabulary import Mention, longest_first
+from .vocabulary import Mention, longest_first
 
 __all__ = [
     "RELATION_GROUPS", "RELATIONS", "compatible", "primary_group", "SUBJECT", "AFTER", "GIVER", "RECIPIENT",

@@ -1,33 +1,20 @@
 """What a question names: bodies, services, places and amounts from the shared vocabulary
-(`qa.vocabulary`), people named with capitals, and the topic words left over.
+(`qa.commissioning`), people named with capitals, and the topic words left over.
 
 The closed classes of English words here (question words, auxiliaries, pronouns, ...) tell topic
-words from the rest. Used by `qa.followup` and `qa.anaphora`.
+words from the rest. Used by `followup` and `anaphora`.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from qa import vocabulary
+from index.records import AMOUNT, BODY, PERSON, PLACE, SERVICE, Mention
+from qa.commissioning import find_amounts, find_bodies, find_places, find_services, longest_first
 
 __all__ = [
-    "BODY", "SERVICE", "PLACE", "AMOUNT", "PERSON", "Entity", "WH_WORDS", "AUXILIARIES", "PREPOSITIONS", "PRONOUNS",
+    "BODY", "SERVICE", "PLACE", "AMOUNT", "PERSON", "Mention", "WH_WORDS", "AUXILIARIES", "PREPOSITIONS", "PRONOUNS",
     "FUNCTION_WORDS", "word_matches", "is_content_word", "stem", "find_entities", "entities_and_topic",
 ]
-
-BODY, SERVICE, PLACE, AMOUNT, PERSON = "body", "service", "place", "amount", "person"
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A named thing in a text: its kind (BODY, SERVICE, ...), span, wording and canonical name."""
-
-    kind: str
-    start: int
-    end: int
-    text: str
-    canonical: str
 
 
 # --- Words: small closed classes of English; content words are whatever is left. ----------------
@@ -83,20 +70,16 @@ def stem(word: str) -> str:
 
 # --- Entities: the shared vocabulary, plus people named with capitals ("Dr Jane Smith"). --------
 
-def find_entities(text: str) -> list[Entity]:
+def find_entities(text: str) -> list[Mention]:
     """Bodies, services, places, amounts and people named in text, in order; longest wins overlaps."""
-    finders = (
-        (BODY, vocabulary.find_bodies), (SERVICE, vocabulary.find_services),
-        (PLACE, vocabulary.find_places), (AMOUNT, vocabulary.find_amounts),
-    )
-    found = [Entity(kind, m.start, m.end, m.text, m.canonical) for kind, find in finders for m in find(text)]
+    found = [m for find in (find_bodies, find_services, find_places, find_amounts) for m in find(text)]
     # "NHS England" is a body, not the place "England" inside it: the longer name wins.
-    kept = vocabulary.longest_first(found)
+    kept = longest_first(found)
     kept.extend(_people(text, kept))
     return sorted(kept, key=lambda e: e.start)
 
 
-def _people(text: str, taken: list[Entity]) -> list[Entity]:
+def _people(text: str, taken: list[Mention]) -> list[Mention]:
     """Runs of capitalised words outside known names: a title and a name, or two or three names."""
     runs: list[list[re.Match[str]]] = [[]]
     for word in word_matches(text):
@@ -114,12 +97,12 @@ def _people(text: str, taken: list[Entity]) -> list[Entity]:
     return [person for run in runs if (person := _person(text, run))]
 
 
-def _person(text: str, run: list[re.Match[str]]) -> Entity | None:
+def _person(text: str, run: list[re.Match[str]]) -> Mention | None:
     titled = bool(run) and run[0].group().lower() in _TITLES
     if len(run) < 2 or (not titled and len(run) > 3):
         return None
     name = " ".join(w.group() for w in (run[1:] if titled else run))
-    return Entity(PERSON, run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()], name)
+    return Mention(run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()], name, PERSON)
 
 
 def entities_and_topic(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

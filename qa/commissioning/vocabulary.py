@@ -7,24 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
+
+from index.records import AMOUNT, BODY, PLACE, SERVICE, Mention
 
 __all__ = [
     "Mention", "longest_first", "find_bodies", "find_services", "find_places", "find_amounts",
     "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES",
 ]
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A name found in a text: its span, its wording there, and the canonical name it stands for."""
-
-    start: int
-    end: int
-    text: str
-    canonical: str
 
 
 # Each entry: canonical name -> regex alternatives. Ordinary words match in any case; capitalised
@@ -290,9 +281,9 @@ def longest_first(items: Iterable[Spanned],
     return sorted(kept, key=lambda i: span(i)[0])
 
 
-def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mention]:
+def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]], kind: str) -> list[Mention]:
     found = [
-        Mention(match.start(), match.end(), match.group(), canonical)
+        Mention(match.start(), match.end(), match.group(), canonical, kind)
         for canonical, pattern in patterns
         for match in pattern.finditer(text)
     ]
@@ -301,18 +292,18 @@ def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mentio
 
 def find_bodies(text: str) -> list[Mention]:
     """NHS and government bodies named in text, e.g. "clinical commissioning groups" -> "CCGs"."""
-    return _scan(text, _body_patterns())
+    return _scan(text, _body_patterns(), BODY)
 
 
 def find_services(text: str) -> list[Mention]:
     """Services, contracts and funds named in text, e.g. "DES" -> "enhanced services"."""
-    return _scan(text, _service_patterns())
+    return _scan(text, _service_patterns(), SERVICE)
 
 
 def find_places(text: str) -> list[Mention]:
     """Places in the UK named in text, e.g. "South Sefton" -> "Sefton", "the capital" -> "London"."""
     return [
-        Mention(m.start(), m.end(), m.group(), _PLACE_ALIASES[m.group()])
+        Mention(m.start(), m.end(), m.group(), _PLACE_ALIASES[m.group()], PLACE)
         for m in _place_pattern().finditer(text)
     ]
 
@@ -326,7 +317,7 @@ _UNIT = {"bn": "bn", "billion": "bn", "m": "m", "million": "m", "k": "k", "thous
 def find_amounts(text: str) -> list[Mention]:
     """Sums of money in pounds, canonical in short form: "£850 million" -> "£850m"."""
     return [
-        Mention(m.start(), m.end(), m.group(), f"£{m.group(1)}{_UNIT.get((m.group(2) or '').lower(), '')}")
+        Mention(m.start(), m.end(), m.group(), f"£{m.group(1)}{_UNIT.get((m.group(2) or '').lower(), '')}", AMOUNT)
         for m in _AMOUNT.finditer(text)
     ]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from qa.relations import MODIFIER_BEFORE, FoundTrigger
-from qa.vocabulary import Mention, find_bodies
+from .relations import MODIFIER_BEFORE, FoundTrigger
+from .vocabulary import Mention, find_bodies
 
 __all__ = ["STATUSES", "status_of", "cue_status", "find_proposer", "stance_holder"]
 

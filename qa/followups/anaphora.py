@@ -1,7 +1,7 @@
 """Anaphora in a follow-up question: the pronouns and demonstratives that point back at an earlier
 turn ("how many of them?", "who chairs it?", "that budget"), and the earlier wording each stands for.
 
-`qa.followup` puts that wording in the anaphor's place.
+`followup` puts that wording in the anaphor's place.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.entities import (
+from .entities import (
     AMOUNT,
     AUXILIARIES,
     BODY,
@@ -19,7 +19,7 @@ from qa.entities import (
     PREPOSITIONS,
     SERVICE,
     WH_WORDS,
-    Entity,
+    Mention,
     find_entities,
     is_content_word,
     stem,
@@ -29,7 +29,7 @@ from qa.entities import (
 __all__ = ["Anaphor", "find_anaphors", "find_referent", "fit_phrase"]
 
 if TYPE_CHECKING:
-    from qa.followup import EarlierTurn
+    from .followup import EarlierTurn
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ _EVENT_VERBS = {
 }
 
 
-def find_anaphors(text: str, own: list[Entity], context: tuple[EarlierTurn, ...]) -> list[Anaphor]:
+def find_anaphors(text: str, own: list[Mention], context: tuple[EarlierTurn, ...]) -> list[Anaphor]:
     """The pronouns and demonstratives in text that point back at an earlier turn, in order."""
     words = word_matches(text)
     earlier_stems = {stem(w.group()) for earlier in context for w in word_matches(earlier.text)}
@@ -109,7 +109,7 @@ def _personal(text: str, words: list[re.Match[str]], i: int) -> Anaphor | None:
 
 
 def _demonstrative(
-    text: str, words: list[re.Match[str]], i: int, own: list[Entity], earlier_stems: set[str]
+    text: str, words: list[re.Match[str]], i: int, own: list[Mention], earlier_stems: set[str]
 ) -> Anaphor | None:
     word, lower, after = words[i], words[i].group().lower(), _next_word(text, words, i)
     before = words[i - 1].group().lower() if i else None
@@ -192,14 +192,14 @@ def _preferences(kind: str, size_question: bool) -> list[tuple[str, str | None]]
     return []  # "event": the earlier topic as a whole, added as a gist
 
 
-def _fits(entity: Entity, preference: tuple[str, str | None]) -> bool:
+def _fits(entity: Mention, preference: tuple[str, str | None]) -> bool:
     kind, number = preference
     last = entity.text.split()[-1].lower()
     plural = last.endswith("s") and not last.endswith("ss")
     return entity.kind == kind and (number is None or (number == "plural") == plural)
 
 
-def _phrase(text: str, entities: tuple[Entity, ...], entity: Entity, skip_amounts: bool = False) -> str:
+def _phrase(text: str, entities: tuple[Mention, ...], entity: Mention, skip_amounts: bool = False) -> str:
     """The entity with the names joined to it and its "the" ("the Greater Manchester board")."""
     entities = tuple(e for e in entities if e == entity or not (skip_amounts and e.kind == AMOUNT))
     first = last = entities.index(entity)
@@ -230,7 +230,7 @@ def _owned_by(gap: str) -> bool:
     return _POSSESSIVE_GAP.fullmatch(gap) is not None and not set(gap.lower().split()) & FUNCTION_WORDS
 
 
-def _is_possessor(text: str, entity: Entity) -> bool:
+def _is_possessor(text: str, entity: Mention) -> bool:
     return re.match(r"['’]s\b", text[entity.end:]) is not None
 
 

@@ -2,20 +2,20 @@
 
 No list of people is used: titles, role words, capitalisation and appositives ("Simon Stevens,
 chief executive of NHS England,") find names, and a bare surname resolves to the full name first
-introduced. The word lists here also serve speaker attribution in `index.speakers`.
+introduced. The word lists here also serve speaker attribution (`attribution`).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from index.records import DOCUMENT, PERSON, Mention
+
 __all__ = [
-    "PERSON", "ORGANISATION", "GROUP", "DOCUMENT", "ROLE_WORD_SET", "DOCUMENT_NOUNS", "ORGANISATION_WORDS",
+    "ROLE_WORD_SET", "DOCUMENT_NOUNS", "ORGANISATION_WORDS",
     "FUNCTION_WORDS", "NAME_PATTERN", "SPEECH_VERB", "NamedMention", "people_mentions", "document_mentions",
     "word_tokens", "is_nameish",
 ]
-
-PERSON, ORGANISATION, GROUP, DOCUMENT = "person", "organisation", "group", "document"
 
 _TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Professor|Prof|Sir|Dame|Lord|Lady|Baroness|Cllr|Councillor"
 _ROLE_WORDS = (
@@ -58,7 +58,7 @@ _DOC_MENTION = re.compile(
     rf"\b(?i:the|a|an|this|its|their)\s+(░+\s+|(?:[a-z][\w-]*\s+){{0,2}}?)({DOCUMENT_NOUNS})\b"
     rf"(?:\s+from\s+(?:the\s+)?([A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*)*))?"
 )
-# Verbs of saying: one ends a name's appositive here, and cues a quote in `index.speakers`.
+# Verbs of saying: one ends a name's appositive here, and cues a quote in `attribution`.
 SPEECH_VERB = re.compile(
     r"\b(said|says|say|told|tells|added|adds|warned|warns|warn|explained|explains|claimed|claims|claim|"
     r"stated|states|announced|announces|argued|argues|argue|insisted|insists|urged|urges|advised|advises|"
@@ -77,15 +77,13 @@ _TOKEN = re.compile(r"[^\W_](?:[\w&-]|[’'](?=\w))*|[^\w\s]")
 
 
 @dataclass(frozen=True)
-class NamedMention:
-    """A named person or document in the text outside quotes."""
+class NamedMention(Mention):
+    """A person (kind PERSON) or document (DOCUMENT) named outside quotes: a `Mention` whose canonical name is
+    the full name first introduced ("Stevens" -> "Simon Stevens") or the document's ("London Councils'
+    letter"), with what attributing a quote to it needs besides."""
 
-    name: str
-    role: str | None
-    kind: str
-    start: int
-    end: int  # end of the name itself
-    tail: int  # end of the name plus any appositive role (", chief executive of X,")
+    role: str | None  # as the text gives it: "chief executive of NHS England"
+    tail: int  # end of the name plus any appositive role (", chief executive of X,"); `end` is the name's own
     head: str = ""  # a document's noun, so "the letter" finds "London Councils' letter"
 
 
@@ -111,7 +109,7 @@ def people_mentions(text: str, masked: str) -> list[NamedMention]:
     mentions = []
     for start, end in kept:
         name = re.sub(r"[’']s$", "", text[start:end])
-        end = start + len(name)
+        end, wording = start + len(name), name
         role, tail = _role_before(masked, start), end
         if role is None:
             role, tail = _appositive(masked, end)
@@ -124,7 +122,7 @@ def people_mentions(text: str, masked: str) -> list[NamedMention]:
             name, role = known[0], role or known[1]
         if role and registry[words[-1]][1] is None:
             registry[words[-1]] = (registry[words[-1]][0], role)
-        mentions.append(NamedMention(name, role, PERSON, start, end, tail))
+        mentions.append(NamedMention(start, end, wording, name, PERSON, role, tail))
     return mentions
 
 
@@ -181,10 +179,11 @@ def document_mentions(text: str, masked: str) -> list[NamedMention]:
             source = source.strip()
             name = f"{source}' {noun}" if source.endswith("s") else f"{source}'s {noun}"
         elif not match.group(1).strip() and earlier:
-            name = earlier[-1].name  # "the overview" is the overview named before
+            name = earlier[-1].canonical  # "the overview" is the overview named before
         else:
             name = (text[match.start(1) : match.end(1)] + noun).strip()
-        mentions.append(NamedMention(name, None, DOCUMENT, match.start(), match.end(), match.end(), head=noun))
+        mentions.append(NamedMention(match.start(), match.end(), text[match.start():match.end()], name, DOCUMENT, None,
+                                     match.end(), head=noun))
     return mentions
 
 

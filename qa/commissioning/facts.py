@@ -1,8 +1,8 @@
 """Who commissions what: cited commissioning facts read from article sentences, without a model.
 
-The rules know English, not the corpus: bodies, services and places come from `qa.vocabulary`,
-relations from verb patterns (`qa.relations`), status from modal and reporting words
-(`qa.fact_status`). Reader comments are opinion, so only the article body is read.
+The rules know English, not the corpus: bodies, services and places come from `vocabulary`,
+relations from verb patterns (`relations`), status from modal and reporting words
+(`fact_status`). Reader comments are opinion, so only the article body is read.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from typing import Any
 from index.records import Document
 from index.sentences import split_sentences
 from qa.errors import InputError
-from qa.fact_status import STATUSES, cue_status, find_proposer, stance_holder, status_of
-from qa.relations import (
+
+from .fact_status import STATUSES, cue_status, find_proposer, stance_holder, status_of
+from .relations import (
     RELATION_GROUPS,
     RELATIONS,
     FoundTrigger,
@@ -27,7 +28,7 @@ from qa.relations import (
     primary_group,
     services_covered,
 )
-from qa.vocabulary import (
+from .vocabulary import (
     Mention,
     canonical_body,
     canonical_place,
