@@ -9,7 +9,7 @@ import io
 import itertools
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -348,8 +348,17 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
                        analysers=tuple(analysers), generation=generation)
 
 
+# Field names read once: a shallow dict of a record is several times faster than dataclasses.asdict, which
+# deep-copies every value, and saving (every add and delete) encodes each passage and document of the index.
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
+_COMMENT_FIELDS = tuple(f.name for f in fields(Comment))
+_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage) if f.name not in ("text", "title"))  # from the document
+
+
 def _document_dict(document: Document) -> dict:
-    return asdict(document)
+    row = {name: getattr(document, name) for name in _DOCUMENT_FIELDS}
+    row["comments"] = [{name: getattr(c, name) for name in _COMMENT_FIELDS} for c in document.comments]
+    return row
 
 
 def _document_from(row: dict) -> Document:
@@ -358,9 +367,7 @@ def _document_from(row: dict) -> Document:
 
 
 def _passage_dict(passage: Passage) -> dict:
-    row = asdict(passage)
-    del row["text"], row["title"]  # derivable from the document; stored once
-    return row
+    return {name: getattr(passage, name) for name in _PASSAGE_FIELDS}
 
 
 def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
