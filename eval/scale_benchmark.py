@@ -5,9 +5,13 @@ with speakers) with reader-comment threads; a hashed bag-of-words embedder stand
 what is timed is this library's path, not the transformer's. Sizes are in passages (roughly: one
 article of ~5 passages plus 3 comments of one passage each makes 8). Load time, RSS after load and search
 latency (per mode, unfiltered and filtered by kind and by one document) are measured in a fresh process,
-so the build's memory does not count.
+so the build's memory does not count. Beside them, in the same run over the same passages, a plain
+baseline: bm25s top-k, FAISS exact top-k, and their convex fusion over the union of both lists
+(`baseline_*`). With --big-article-mb, one article of that size is added and the ask latency measured
+again after it, and a cold load + first ask in a fresh process.
 
-Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1]
+Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1] [--big-article-mb 5]
+                                    [--keep DIR]
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import Engine
+from qa.types import Passage
 
 _BODIES = ["NHS England", "CCGs", "clinical commissioning groups", "local authorities", "councils",
            "health and wellbeing boards", "GP consortia", "PCTs", "the Department of Health", "Monitor",
@@ -125,7 +130,7 @@ def loaded_costs(folder: str, asked: Sequence[str], k: int = 10) -> dict:
     documents = engine.documents()
     filters = {"all": {}, "article": {"kind": "article"}, "comment": {"kind": "comment"},
                "doc": {"doc_ids": [documents[len(documents) // 2].id]}}
-    for mode in ("hybrid", "dense"):
+    for mode in ("hybrid", "lexical", "dense"):
         for name, options in filters.items():
             times, fewest = [], k
             for question in asked:
@@ -139,12 +144,86 @@ def loaded_costs(folder: str, asked: Sequence[str], k: int = 10) -> dict:
     return result
 
 
+def cold_first_ask(folder: str, question: str) -> dict:
+    """Load time and first ask after it (run in a fresh process: a cold `qa ask`, less the interpreter start)."""
+    started = time.perf_counter()
+    engine = Engine.load(folder, embedder=HashedEmbedder())
+    loaded = time.perf_counter()
+    engine.ask(question)
+    return {"load_s": loaded - started, "first_ask_s": time.perf_counter() - loaded}
+
+
+def _timed(function, asked: Sequence[str]) -> tuple[float, float]:
+    times = []
+    for question in asked:
+        started = time.perf_counter()
+        function(question)
+        times.append(time.perf_counter() - started)
+    return _percentiles(times)
+
+
+def baseline_costs(passages: Sequence[Passage], asked: Sequence[str], k: int = 10) -> dict:
+    """The plain baseline over the same passages: bm25s (its own tokeniser, English stopwords) top-k, a FAISS
+    exact inner-product top-k over one hashed vector per passage, and hybrid = both top-k lists, then a convex
+    fusion (min-max normalised scores, equal weights) over their union, each candidate's dense score exact."""
+    import bm25s
+    import faiss
+
+    texts = [p.text for p in passages]
+    embedder = HashedEmbedder()
+    started = time.perf_counter()
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    vectors = embedder.encode(texts)
+    dense = faiss.IndexFlatIP(embedder.dimension)
+    dense.add(vectors)
+    result = {"build_s": time.perf_counter() - started}
+
+    def lexical(question: str) -> tuple[np.ndarray, np.ndarray]:
+        rows, scores = bm25.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
+                                     k=min(k, len(texts)), show_progress=False, n_threads=1)
+        return rows[0], scores[0]
+
+    def dense_top(question: str) -> tuple[np.ndarray, np.ndarray]:
+        scores, rows = dense.search(embedder.encode([question]), k)
+        return rows[0], scores[0]
+
+    def hybrid(question: str) -> list[int]:
+        lexical_rows, lexical_scores = lexical(question)
+        dense_rows = dense_top(question)[0]
+        union = np.union1d(lexical_rows, dense_rows[dense_rows >= 0])
+        bm25_of = dict(zip(lexical_rows.tolist(), lexical_scores.tolist()))
+        lexical_part = np.array([bm25_of.get(row, 0.0) for row in union.tolist()])
+        dense_part = vectors[union] @ embedder.encode([question])[0]
+
+        def normalised(x: np.ndarray) -> np.ndarray:
+            spread = x.max() - x.min()
+            return (x - x.min()) / spread if spread > 0 else np.zeros_like(x)
+
+        fused = 0.5 * normalised(lexical_part) + 0.5 * normalised(dense_part)
+        return union[np.argsort(-fused)[:k]].tolist()
+
+    for mode, function in (("hybrid", hybrid), ("lexical", lexical), ("dense", dense_top)):
+        result[f"search_{mode}_p50_ms"], result[f"search_{mode}_p95_ms"] = _timed(function, asked)
+    return result
+
+
+def big_article(rng: random.Random, number: int, megabytes: float) -> dict:
+    """One article of about `megabytes` MB of text: the generator's paragraphs, as many as it takes."""
+    paragraphs = []
+    size = 0
+    while size < megabytes * 2**20:
+        paragraphs.append(" ".join(_sentence(rng) for _ in range(rng.randint(2, 3))))
+        size += len(paragraphs[-1].encode()) + 2
+    return {**article(rng, number, paragraphs=0), "text": "\n\n".join(paragraphs)}
+
+
 def _in_fresh_process(function, *args):
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(function, args)
 
 
-def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
+def run(passages: int, question_count: int, seed: int, workdir: Path, big_article_mb: float = 0.0) -> dict:
     rng = random.Random(seed)
     embedder = HashedEmbedder()
     archive = workdir / f"archive-{passages}.jsonl"
@@ -156,6 +235,7 @@ def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
     built = Engine.build([archive], folder, embedder=embedder, progress=False)
     build_s = time.perf_counter() - started
     real = len(built.passages())
+    baseline = baseline_costs(built.passages(), questions(random.Random(seed + 1), question_count))
     del built
     disk = {entry.name: entry.stat().st_size for entry in folder.iterdir() if entry.is_file()}
     sentence_vectors = sum(size for name, size in disk.items() if name.startswith("sentence_vectors"))
@@ -186,10 +266,23 @@ def run(passages: int, question_count: int, seed: int, workdir: Path) -> dict:
               "load_s": load_s, **{f"fresh_{key}": value for key, value in fresh.items()},
               "first_ask_s": first_s, "ask_p50_ms": 1000 * statistics.median(times),
               "ask_p95_ms": _percentiles(times)[1], "add_one_s": add_s, "ask_after_add_s": ask_after_add_s}
-    if hasattr(engine, "delete"):
+    started = time.perf_counter()
+    engine.delete(["a900000"])
+    result["delete_one_s"] = time.perf_counter() - started
+    result.update({f"baseline_{key}": value for key, value in baseline.items()})
+    if big_article_mb:
+        big = workdir / f"big-{passages}.jsonl"
+        big.write_text(json.dumps(big_article(rng, 900_001, big_article_mb)) + "\n")
         started = time.perf_counter()
-        engine.delete(["a900000"])
-        result["delete_one_s"] = time.perf_counter() - started
+        engine.add([big])
+        result["big_article_mb"] = big.stat().st_size / 2**20
+        result["big_add_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        engine.ask(asked[0])
+        result["big_first_ask_s"] = time.perf_counter() - started
+        result["big_ask_p50_ms"], result["big_ask_p95_ms"] = _timed(engine.ask, asked[1:])
+        cold = _in_fresh_process(cold_first_ask, str(folder), asked[0])
+        result.update({f"big_cold_{key}": value for key, value in cold.items()})
     return result
 
 
@@ -198,11 +291,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--passages", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--big-article-mb", type=float, default=0.0,
+                        help="also add one article of this many MB and measure ask after it")
+    parser.add_argument("--keep", metavar="DIR", help="write the archives and indexes here and keep them")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as temporary:
+        workdir = Path(args.keep or temporary)
+        workdir.mkdir(parents=True, exist_ok=True)
         for size in args.passages:
-            result = run(size, args.questions, args.seed, Path(workdir))
+            result = run(size, args.questions, args.seed, workdir, args.big_article_mb)
             if args.json:
                 print(json.dumps(result))
             else:
