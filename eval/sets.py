@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa import jsonl_rows
 from qa.errors import InputError
 from qa.speakers import straighten_quotes
 from qa.types import Document
@@ -76,19 +77,13 @@ def load_jsonl(path: str | Path) -> list[EvalItem]:
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read question set {path}: {exc.strerror or exc}") from exc
     items: list[EvalItem] = []
     first_seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name}, line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where} is not valid JSON: {exc.msg} (column {exc.colno})") from exc
+    for number, record in jsonl_rows(text, path.name):
+        where = f"{path.name} line {number}"
         item = _item_from_record(record, where)
         if item.id in first_seen:
             raise InputError(f"{where}: duplicate id {item.id!r} (first used on line {first_seen[item.id]})")
@@ -270,15 +265,9 @@ def locate_answer(context: str, text: str, start: int) -> tuple[int, int] | None
 def load_records(path: str | Path, required: Sequence[str]) -> list[dict]:
     """A gold table: one JSON object per line, each with every field in `required`; blank lines skipped."""
     records = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"line {number} of {path} is not valid JSON: {error.msg}") from None
+    for number, record in jsonl_rows(Path(path).read_text(encoding="utf-8"), str(path)):
         missing = [name for name in required if not isinstance(record, dict) or name not in record]
         if missing:
-            raise InputError(f"line {number} of {path} lacks {', '.join(missing)}; each line needs {tuple(required)}")
+            raise InputError(f"{path} line {number}: lacks {', '.join(missing)}; each line needs {tuple(required)}")
         records.append(record)
     return records

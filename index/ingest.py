@@ -5,13 +5,13 @@ text is stored verbatim so offsets point into exactly what the user gave.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from index.errors import IngestError
+from index.jsonl import jsonl_rows
 from index.records import Comment, Document, content_id
 
 PAGE_SUFFIX = ".txt"
@@ -208,14 +208,8 @@ def read_jsonl(path: str | Path) -> list[Document]:
     """Read an archive with one JSON article per line; raise IngestError naming the first bad line."""
     documents: list[Document] = []
     first_line_of: dict[str, int] = {}
-    for number, line in enumerate(_read_text(Path(path)).split("\n"), start=1):
-        if not line.strip():
-            continue
+    for number, record in jsonl_rows(_read_text(Path(path)), str(path), IngestError):
         where = f"{path} line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise IngestError(f"{where}: not valid JSON ({error.msg})") from None
         document = _document_from_record(record, where, source=f"{path}:{number}")
         if document.id in first_line_of:
             raise IngestError(

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, InputError
+from index.jsonl import jsonl_rows
 
 try:
     import fcntl
@@ -71,9 +72,10 @@ def encode_jsonl(rows: Iterable[dict]) -> bytes:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
-def decode_jsonl(data: bytes) -> list[dict]:
-    """The rows of a stored .jsonl file (blank lines skipped)."""
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
+def decode_jsonl(data: bytes, name: str = "a .jsonl file of the index") -> list[dict]:
+    """The rows of a stored .jsonl file (blank lines skipped); a malformed line raises ValueError naming it,
+    which the loaders report as a corrupt index."""
+    return [row for _, row in jsonl_rows(data.decode("utf-8"), name, ValueError)]
 
 
 def _fsync_dir(folder: Path) -> None:

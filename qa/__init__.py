@@ -15,7 +15,7 @@ _LAZY = {
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",
-    "MODES": "index.options", "KIND_FILTERS": "index.options",
+    "MODES": "index.options", "KIND_FILTERS": "index.options", "jsonl_rows": "index.jsonl",
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",
 }
 

@@ -41,7 +41,7 @@ def test_load_jsonl_reads_fields_and_defaults(tmp_path):
 @pytest.mark.parametrize(
     ("bad_line", "message"),
     [
-        ('{"id": "q2", "question": ', r"questions\.jsonl, line 2 is not valid JSON"),
+        ('{"id": "q2", "question": ', r"questions\.jsonl line 2: not valid JSON \(Expecting value\)"),
         ('["q2"]', r"line 2: expected a JSON object"),
         ('{"id": "q2", "evidence": ["e"]}', r"line 2: missing 'question'"),
         ('{"id": "q2", "question": "Q", "evidence": "one string"}', r"line 2: 'evidence' must be a list of non-empty strings"),

@@ -140,7 +140,7 @@ def test_bad_set_file_exits_2_naming_the_line(tmp_path, capsys):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a", "question": "Who?", "evidence": ["x"]}\n{"id": "b", "question": \n', encoding="utf-8")
     assert qa_main(["eval", str(path)]) == 2
-    assert "bad.jsonl, line 2 is not valid JSON" in capsys.readouterr().err
+    assert "bad.jsonl line 2: not valid JSON" in capsys.readouterr().err
 
 
 def test_bad_set_suffix_and_options_exit_2(tmp_path, capsys):

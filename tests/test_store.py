@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from index.store import FORMAT_VERSION, MANIFEST, check_compatible, read_index, read_manifest, write_index
+from index.store import (
+    FORMAT_VERSION,
+    MANIFEST,
+    check_compatible,
+    decode_jsonl,
+    encode_jsonl,
+    read_index,
+    read_manifest,
+    write_index,
+)
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,3 +202,11 @@ def test_save_killed_midway_leaves_a_loadable_index(tmp_path, kill_at, survivor)
     assert read_index(tmp_path) == ({"model": "third"}, {"passages.jsonl": b"third"})
     generation = read_manifest(tmp_path)["generation"]
     assert sorted(os.listdir(tmp_path)) == [MANIFEST, f"passages.g{generation:04d}.jsonl"]
+
+
+def test_stored_jsonl_keeps_line_breaks_json_holds_raw_and_names_a_bad_line():
+    # encode_jsonl writes U+2028 and other breaks raw (ensure_ascii=False); only "\n" ends a row.
+    rows = [{"text": "one\u2028two\x0cthree\x85four\r"}, {"text": "next"}]
+    assert decode_jsonl(encode_jsonl(rows)) == rows
+    with pytest.raises(ValueError, match=r"passages\.jsonl line 2: not valid JSON"):
+        decode_jsonl(b'{"a": 1}\n{"a": \n', "passages.jsonl")
