@@ -7,19 +7,17 @@ containment, citation precision and citation kinds, whether it abstained, and th
 from __future__ import annotations
 
 import dataclasses
-import platform
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from eval import metrics
 from eval.sets import EvalItem, is_relevant, load_jsonl, load_squad
-from qa import MODES, ChunkConfig, Engine, IndexConfig, InputError
+from qa import MODES, ChunkConfig, Engine, IndexConfig, InputError, library_versions
 from qa.types import COMMENT, Hit
 
 DEFAULT_KS = (1, 3, 5, 10)
@@ -218,12 +216,7 @@ def check_modes(modes: Sequence[str]) -> tuple[str, ...]:
 
 def versions() -> dict[str, str | None]:
     """Python, the installed versions of the packages the figures depend on (None when absent), and the commit."""
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
+    found = library_versions(VERSIONED)
     found["commit"] = _commit()
     return found
 

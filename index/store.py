@@ -56,10 +56,11 @@ def stored_name(logical: str, generation: int) -> str:
     return f"{stem}.g{generation:04d}.{suffix}"
 
 
-def _library_versions() -> dict[str, str | None]:
-    """Installed versions, read from package metadata so that nothing heavy is imported."""
+def library_versions(names: Iterable[str] = LIBRARIES) -> dict[str, str | None]:
+    """Python's version and the installed versions of the packages `names` (None when absent), read from
+    package metadata so that nothing heavy is imported; a manifest records them, and so does an eval run."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -245,7 +246,7 @@ def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> int:
         "format_version": FORMAT_VERSION,
         "generation": generation,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "libraries": _library_versions(),
+        "libraries": library_versions(),
         "meta": meta,
         "files": entries,
     }

@@ -15,7 +15,9 @@ _LAZY = {
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",
-    "MODES": "index.options", "KIND_FILTERS": "index.options", "jsonl_rows": "index.jsonl",
+    "MODES": "index.options", "KIND_FILTERS": "index.options",
+    # one JSON Lines reader and one library-version lookup, for eval as for the index
+    "jsonl_rows": "index.jsonl", "library_versions": "index.store",
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types", "Document": "qa.types", "Comment": "qa.types",
 }
 
