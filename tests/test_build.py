@@ -195,6 +195,17 @@ def test_an_index_saved_with_float32_sentence_vectors_still_loads_as_float16(tmp
     assert _results(loaded, embedder) == _results(load_index(tmp_path), embedder)
 
 
+def test_an_index_saved_with_the_bm25_scores_file_still_loads_with_the_same_results(tmp_path):
+    embedder = KeywordEmbedder(VOCABULARY)
+    index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
+    save_index(index, tmp_path)
+    meta, files = read_index(tmp_path)
+    entries = len(np.load(io.BytesIO(files["lexical.tf.npy"])))
+    files["lexical.data.npy"] = _npy(np.ones(entries, dtype=np.float32))  # older libraries stored the scores
+    write_index(tmp_path, files, meta)
+    assert _results(load_index(tmp_path, embedder), embedder) == _results(index, embedder)
+
+
 def test_sentence_vectors_of_another_dtype_are_reported_as_a_corrupt_index(tmp_path):
     embedder = KeywordEmbedder(VOCABULARY)
     save_index(build_index(_documents(), embedder, SMALL_CHUNKS, progress=False), tmp_path)

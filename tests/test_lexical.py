@@ -118,14 +118,47 @@ def test_round_trip_uses_npy_and_json_and_keeps_results():
         assert loaded.search(query, 4) == index.search(query, 4)
 
 
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def test_scores_are_not_stored_and_loading_computes_them_bit_for_bit():
+    words = " ".join(CORPUS).split()
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(words, rng.integers(1, 60))) for _ in range(500)]
+    built = LexicalIndex.build(texts, k1=1.2, b=0.6)
+    for index in (built, built.extended(CORPUS), built.without(np.arange(0, 500, 7))):
+        files = index.to_files()
+        assert "lexical.data.npy" not in files  # older libraries stored the scores there
+        loaded = LexicalIndex.from_files(files)
+        for query in ("Greater Manchester deal", "community services commissioned", "£6bn council", "nothing"):
+            assert np.array_equal(loaded.scores(query), index.scores(query))
+
+
+def test_an_older_index_with_its_stored_scores_file_still_loads_and_scores_from_the_counts():
+    index = LexicalIndex.build(CORPUS)
+    files = index.to_files()
+    entries = len(np.load(io.BytesIO(files[FILES["tf"]])))
+    older = {**files, "lexical.data.npy": _npy_bytes(np.zeros(entries, dtype=np.float32))}
+    loaded = LexicalIndex.from_files(older)
+    assert loaded.search("Greater Manchester", 4) == index.search("Greater Manchester", 4) != []
+
+
 def test_from_files_rejects_missing_corrupt_or_mismatched_parts():
     files = LexicalIndex.build(CORPUS).to_files()
     with pytest.raises(IndexCorruptError, match=r"missing lexical.vocab.json"):
         LexicalIndex.from_files({k: v for k, v in files.items() if k != FILES["vocab"]})
     with pytest.raises(IndexCorruptError, match=r"lexical.params.json is not valid JSON"):
         LexicalIndex.from_files({**files, FILES["params"]: b"{nope"})
-    with pytest.raises(IndexCorruptError, match=r"lexical.data.npy is not a readable .npy"):
-        LexicalIndex.from_files({**files, FILES["data"]: b"\x93NUMPY garbage"})
+    with pytest.raises(IndexCorruptError, match=r"lexical.tf.npy is not a readable .npy"):
+        LexicalIndex.from_files({**files, FILES["tf"]: b"\x93NUMPY garbage"})
+    with pytest.raises(IndexCorruptError, match=r"term counts \(3\), indices"):
+        LexicalIndex.from_files({**files, FILES["tf"]: _npy_bytes(np.ones(3, dtype=np.int32))})
+    with pytest.raises(IndexCorruptError, match=r"term counts of float32 and 4 passage lengths"):
+        tf = np.load(io.BytesIO(files[FILES["tf"]]))
+        LexicalIndex.from_files({**files, FILES["tf"]: _npy_bytes(tf.astype(np.float32))})
     short_vocab = json.dumps(json.loads(files[FILES["vocab"]])[:-1]).encode()
     with pytest.raises(IndexCorruptError, match="indptr has"):
         LexicalIndex.from_files({**files, FILES["vocab"]: short_vocab})
