@@ -133,6 +133,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._rows
 
+    def average_length(self) -> float | None:
+        """The mean number of terms per passage, BM25's avgdl (None for an empty index)."""
+        return float(self._lengths.mean()) if self._rows else None
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for `query` (float32, length len(self)); zeros if no term matches."""
         if not isinstance(query, str):

@@ -103,6 +103,14 @@ def test_corpora_without_any_term_are_searchable():
         assert LexicalIndex.from_files(index.to_files()).scores("nhs").shape == (len(texts),)
 
 
+def test_average_length_is_the_mean_count_of_terms_per_passage_and_follows_changes():
+    index = LexicalIndex.build(CORPUS)
+    counts = [len(tokenize(text)) for text in CORPUS]
+    assert index.average_length() == pytest.approx(sum(counts) / len(counts))
+    assert index.without([0, 1]).average_length() == pytest.approx(sum(counts[2:]) / 2)
+    assert LexicalIndex.build([]).average_length() is None
+
+
 def test_round_trip_uses_npy_and_json_and_keeps_results():
     index = LexicalIndex.build(CORPUS, k1=1.2, b=0.5)
     files = index.to_files()

@@ -10,7 +10,6 @@ needs) stay with the `CorpusIndex`.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +20,6 @@ import numpy as np
 import index.dense  # noqa: F401  (torch before faiss: both link OpenMP, see CONTRIBUTING.md)
 from index.build import CorpusIndex, lexical_texts
 from index.errors import IndexCorruptError, InputError
-from index.lexical import FILES as LEXICAL_FILES
 from index.options import KIND_FILTERS
 from index.records import Passage
 
@@ -195,8 +193,7 @@ def open_backend(name: str, *, index: CorpusIndex | None = None, url: str | None
 
 def average_length(index: CorpusIndex) -> float | None:
     """The mean number of terms BM25 counted per passage (None for an empty index)."""
-    lengths = np.load(io.BytesIO(index.lexical.to_files()[LEXICAL_FILES["lengths"]]), allow_pickle=False)
-    return float(lengths.mean()) if len(lengths) else None
+    return index.lexical.average_length()
 
 
 def mapping_of(query: LexicalQuery) -> Mapping[str, float]:
