@@ -23,8 +23,9 @@ from index.build import build_index, save_index
 from index.ingest import load_documents
 from index.records import Comment, Document
 from qa.cli import EXIT_BAD_INPUT, EXIT_NOTHING_FOUND, EXIT_OK, main
-from qa.engine import MAX_QUESTION_CHARS, Engine
+from qa.engine import Engine
 from qa.errors import IngestError, InputError, QAError
+from qa.question import MAX_QUESTION_CHARS
 from qa.types import Answer
 from tests.fakes import KeywordEmbedder
 
