@@ -15,7 +15,7 @@ import numpy as np
 from index.build import CorpusIndex
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT
-from qa.answer_model import AnswerModel, features
+from qa.answer_model import FEATURES, AnswerModel, Calibration, features
 from qa.errors import InputError
 from qa.phrasing import fallback_note, reported_elsewhere, sentence_line
 from qa.question import Question
@@ -145,22 +145,26 @@ STATES_IT = 0.05  # an answer-model probability above which a comment adds its l
 OFF_THREAD = 2.0  # log-odds a comment loses when it sits under another article than the best-matching one
 
 
-def readers_views(candidates: Sequence[Candidate]) -> list[Candidate]:
+def readers_views(candidates: Sequence[Candidate], calibration: Calibration) -> list[Candidate]:
     """Comment candidates rescored for an opinion question (see OPINION_MATCH), best first. A comment under
     another article than the one whose reporting best matches the question counts for less (OFF_THREAD):
     a word in common ("Manchester Airport") does not put a thread on the topic, but a comment that plainly
-    answers still can."""
+    answers still can. A comment without the count or date the question asks for ("according to readers,
+    how much ...?") loses what the calibrated sentence map takes off any such sentence."""
     comments = [c for c in candidates if c.hit.kind == COMMENT]
     if not comments:
         return sorted(candidates, key=lambda c: -c.score)
     on_topic = {c.hit.doc_id for c in candidates if c.hit.kind == ARTICLE and c.hit.rank == 1}
     threads = on_topic if any(c.hit.doc_id in on_topic for c in comments) else {c.hit.doc_id for c in comments}
+    lacks_type = FEATURES.index("answer type missing")
+    type_weight = -calibration.weights[lacks_type]
 
     def view(c: Candidate) -> Candidate:
         match = 12 * (0.6 * c.similarity + 0.4 * c.coverage - OPINION_MATCH)
         away = 0.0 if c.hit.doc_id in threads else OFF_THREAD
         stated = max(0.0, _log_odds(c.score) - _log_odds(STATES_IT))
-        return replace(c, score=float(1 / (1 + np.exp(-(match + stated - away)))))
+        wrong_type = type_weight * c.features[lacks_type] if c.features else 0.0
+        return replace(c, score=float(1 / (1 + np.exp(-(match + stated - away - wrong_type)))))
 
     return sorted((view(c) if c.hit.kind == COMMENT else c for c in candidates), key=lambda c: -c.score)
 

@@ -58,7 +58,7 @@ class AnswerPipeline:
         candidates, facts = self.candidates(question, vector, prefer, kind, doc_ids, mode)
         candidates, reported_elsewhere = about_the_asked_place(question, candidates, calibration, config)
         if wanted == COMMENT and question.opinion:
-            candidates = readers_views(candidates)
+            candidates = readers_views(candidates, calibration)
         strength = {side: calibration.confidence(max((c.score for c in candidates if c.hit.kind == side), default=0.0))
                     for side in ((ARTICLE, COMMENT) if kind == "both" else (kind,))}
         if strength[prefer] < config.min_confidence:
