@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--doc", action="append", metavar="DOC_ID", help="only this document (repeatable)")
         sub.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="passages to return")
         sub.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
+        sub.add_argument("--since", metavar="YYYY-MM-DD", help="only documents dated on or after this day")
+        sub.add_argument("--until", metavar="YYYY-MM-DD", help="only documents dated on or before this day")
         add_model_argument(sub)
         add_qdrant_arguments(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
@@ -322,7 +324,7 @@ def _run_ask(args) -> int:
 
     check_question(args.question)  # fail fast, before loading a model
     answer = open_engine(args.index, args.model, args).ask(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
-                                                     mode=args.mode)
+                                                     mode=args.mode, since=args.since, until=args.until)
     if args.json:
         print(json_text(answer.to_dict()))
     else:
@@ -335,7 +337,7 @@ def _run_search(args) -> int:
 
     check_question(args.question)
     hits = open_engine(args.index, args.model, args).search(args.question, k=args.k, kind=args.kind, doc_ids=args.doc,
-                                                      mode=args.mode)
+                                                      mode=args.mode, since=args.since, until=args.until)
     if args.json:
         print(json_text([h.to_dict() for h in hits]))
     else:

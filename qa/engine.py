@@ -30,6 +30,7 @@ from qa.answer import AnswerConfig, Candidate
 from qa.answer_model import AnswerModel
 from qa.backend_retrieve import BackendRetriever, QdrantChoice
 from qa.commissioning import CommissioningFact, filter_facts
+from qa.date_range import DocumentDates
 from qa.errors import IndexCorruptError, InputError
 from qa.pipeline import AnswerPipeline, side_asked
 from qa.question import analyse, check_question
@@ -75,6 +76,7 @@ class Engine:
         self._retriever = Retriever(index, self.embedder, self.retrieval_config) if self.backend is None else \
             BackendRetriever(index, self.embedder, self.retrieval_config, self.backend)
         self._pipeline = AnswerPipeline(index, self._retriever, self.answer_config, self.answer_model)
+        self._dates = DocumentDates(index.documents)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -197,31 +199,38 @@ class Engine:
     # -- questions ----------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
-               mode: str | None = None) -> list[Hit]:
-        """The k best passages for `query`, best first; kind is "both", "article" or "comment"."""
+               mode: str | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
+        """The k best passages for `query`, best first; kind is "both", "article" or "comment"; `since` and
+        `until` (YYYY-MM-DD, inclusive) keep documents dated in that range, with their comments."""
+        query = check_question(query)
+        doc_ids = self._dates.scope(doc_ids, since, until)
         with query_threads(self.threads):
-            return self._retriever.search(check_question(query), k, kind=kind, doc_ids=doc_ids, mode=mode)
+            return self._retriever.search(query, k, kind=kind, doc_ids=doc_ids, mode=mode)
 
     def ask(self, question: str, *, k: int = 5, kind: str = "both", doc_ids: Sequence[str] | None = None,
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, since: str | None = None, until: str | None = None) -> Answer:
         """A cited, extractive answer, or an abstention listing the nearest passages.
 
         The answer model reads the question with each candidate sentence; `Answer.confidence` is the
         calibrated probability that the best one answers it, and below the threshold `ask` abstains.
+        Filters as for `search`.
         """
         asked = analyse(question)
         check_k(k)
         check_choice("kind", kind, KIND_FILTERS)
+        doc_ids = self._dates.scope(doc_ids, since, until)
         with query_threads(self.threads):
             return self._pipeline.ask(asked, k, kind, doc_ids, mode)
 
     def scored_sentences(self, question: str, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
-                         mode: str | None = None) -> list[Candidate]:
+                         mode: str | None = None, since: str | None = None,
+                         until: str | None = None) -> list[Candidate]:
         """The sentences `ask` chooses from, best first, each with its probability of answering (`score`)
         and the features the answer model computed it from: to see why an answer was given, or to fit the
         calibration (`python -m training.calibrate_answers`)."""
         asked = analyse(question)
         check_choice("kind", kind, KIND_FILTERS)
+        doc_ids = self._dates.scope(doc_ids, since, until)
         with query_threads(self.threads):
             vector = self._retriever.query_vector(asked.text)
             return self._pipeline.candidates(asked, vector, side_asked(kind, asked.opinion), kind, doc_ids, mode)[0]
