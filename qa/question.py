@@ -18,7 +18,7 @@ from qa.plain_words import expansion, in_reporting_terms, spelled_out
 MAX_QUESTION_CHARS = 1000
 _NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: Python allows them in str, no encoder does
 
-COUNT, DATE = "count", "date"
+COUNT, DATE, MONEY, ROLE = "count", "date", "money", "role"
 
 # Names a question asks about: capitalised words after its first word, and numbers of two digits or more.
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w'’&-]*|\b\d[\d,.]*\d\b")
@@ -36,6 +36,20 @@ _ASKS_COUNT = re.compile(r"\b(?:how (?:many|much|big|large|long|old)|what (?:pro
                          r"amount|salary|cost|price|fee|sum|figure|rate|level of funding)|at what cost)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*(?:when|by when|from when)\b|\b(?:by|on|from) what date\b|\bwhat date\b|"
                         r"\b(?:which|what) (?:year|month|day)\b", re.I)
+# "How much is the budget?", "what salary ...": an amount of money, not any number ("Five Year Forward View").
+_ASKS_MONEY = re.compile(r"\bwhat (?:salary|cost|price|fee|sum)\b|\bhow much (?:money|funding|cash)\b|\bhow much "
+                         r"(?:is|was|will|would|does|did|do|are|were|has|have)\b.*\b(?:budget|cost|spend\w*|paid|pay|"
+                         r"worth|fund\w*|salary|fee|price|invest\w*|sav\w*)\b", re.I)
+_MONEY = re.compile(r"[£$€]|\b\d[\d,.]*\s*(?:bn|m|k|p)\b|"
+                    r"\b(?:million|billion|thousand|pounds?|pence|dollars?|euros?)\b", re.I)
+# "Who is the chair of ...?": the answer names someone in that office; a sentence about another office
+# holder ("NAPC chief executive Mike Ramsden") does not answer it.
+_ROLES = {"chair": r"chair", "chief executive": r"chief executive|ceo|chief exec", "chief officer": r"chief officer",
+          "accountable officer": r"accountable officer", "clinical lead": r"clinical lead", "secretary": r"secretary",
+          "president": r"president", "director": r"director", "head": r"head", "leader": r"leader",
+          "mayor": r"mayor", "minister": r"minister", "chancellor": r"chancellor", "spokes": r"spokes"}
+_ASKS_ROLE = re.compile(r"^\s*who\s+(?:is|was|will be|has been|became|becomes)\s+(?:the\s+)?(?:new\s+|current\s+)?"
+                        r"(" + "|".join(_ROLES) + r")", re.I)
 _DATE_WORDS = re.compile(rf"\b(?:{_MONTHS}|\d{{4}}|years?|months?|weeks?|today|yesterday|tomorrow|next|last|spring|"
                          r"summer|autumn|winter|century|decade|election)\b", re.I)
 
@@ -49,15 +63,21 @@ class Question:
     places: frozenset[str]  # local places it names (canonical names; national ones left out)
     names: tuple[str, ...]  # capitalised names and numbers an answer should mention, lower-cased
     negative: bool  # asks about a refusal, an absence or opposition
-    asks_for: str | None  # COUNT, DATE or None: the kind of answer a sentence must hold
+    asks_for: str | None  # COUNT, DATE, MONEY, ROLE or None: the kind of answer a sentence must hold
     everyday_terms: str  # the reporting terms for its everyday names ("town hall" -> local authority)
     read_as: str  # as the answer model reads it: reporting names, abbreviations spelled out
 
     def lacks_answer_type(self, sentence: str) -> bool:
-        """It asks how many / how much / when, and `sentence` holds no count / date to answer with (numbers
-        the question itself gives, and the numbers of dates, do not count)."""
+        """It asks how many / how much / when / who holds an office, and `sentence` holds no count / amount of
+        money / date / mention of that office to answer with (numbers the question itself gives, and the
+        numbers of dates, do not count)."""
         if self.asks_for == DATE:
             return not _DATE_WORDS.search(sentence)
+        if self.asks_for == MONEY:
+            return not _MONEY.search(sentence)
+        if self.asks_for == ROLE:
+            office = _ASKS_ROLE.search(self.text).group(1).lower()
+            return not re.search(rf"\b(?:{_ROLES[office]})", sentence, re.I)
         if self.asks_for == COUNT:
             rest = _DATE.sub(" ", sentence)
             for number in re.findall(r"\d[\d,.]*", self.text):
@@ -71,8 +91,18 @@ def analyse(text: object) -> Question:
     text = check_question(text)
     return Question(text=text, opinion=question_intent(text) == OPINION, places=asked_places(text),
                     names=tuple(question_names(text)), negative=bool(NEGATION.search(text)),
-                    asks_for=DATE if _ASKS_DATE.search(text) else COUNT if _ASKS_COUNT.search(text) else None,
+                    asks_for=_answer_type(text),
                     everyday_terms=expansion(text), read_as=model_reading(text))
+
+
+def _answer_type(text: str) -> str | None:
+    if _ASKS_DATE.search(text):
+        return DATE
+    if _ASKS_MONEY.search(text):
+        return MONEY
+    if _ASKS_COUNT.search(text):
+        return COUNT
+    return ROLE if _ASKS_ROLE.search(text) else None
 
 
 def check_question(question: object) -> str:

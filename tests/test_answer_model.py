@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from qa.answer_model import AnswerModel, Calibration, pair_ids
+from qa.question import analyse
 
 pytestmark = pytest.mark.model
 
@@ -138,3 +139,14 @@ def test_a_comment_that_states_the_answer_is_found_under_another_article(default
     answer = default_engine.ask("According to a reader, how much do GPs receive per patient per year?")
     assert answer.citations and answer.citations[0].kind == "comment"
     assert "135" in answer.citations[0].sentence, answer.text
+
+
+@pytest.mark.parametrize(("question", "sentence", "lacks"), [
+    ("Who is the chair of the NAPC?", "But NAPC chief executive Mike Ramsden advised GP commissioners.", True),
+    ("Who is the chair of Manchester LMC?", "Dr Tracey Vell, chair of Manchester LMC, said it was unexpected.", False),
+    ("What salary is the chief executive paid?", "He set out the Five Year Forward View.", True),  # a name, not money
+    ("How much is Cumbria's annual health budget?", "The county's annual £850 million health budget.", False),
+    ("How many CCGs applied?", "Some 67 CCGs applied.", False),
+])
+def test_an_answer_must_hold_the_amount_or_office_asked_for(question, sentence, lacks):
+    assert analyse(question).lacks_answer_type(sentence) is lacks
