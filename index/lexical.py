@@ -4,8 +4,8 @@ The index is an eager score matrix in CSC form (one column per term, one row per
 scores are the sum of its terms' columns. Beside it are each entry's term count and each passage's
 length, so adding or removing passages rescores the matrix in a few vectorised passes without
 tokenising the other passages again. Saved as .npy arrays plus JSON, never pickle: the term counts and
-lengths, not the scores, which loading computes again: bit for bit the same, in 0.04 s for the 3.1M entries
-of 64k passages (where the scores file was 12 MB).
+lengths, not the scores, which loading computes again, bit for bit the same: at 69k passages (3.4M entries,
+a 13 MB scores file) in about 0.05 s, the first call in a fresh process on this 2-core machine.
 """
 from __future__ import annotations
 
@@ -216,8 +216,8 @@ def _weights(rows: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.n
         return np.zeros(0, dtype=np.float32)
     df = np.diff(indptr)
     idf = np.log1p((len(lengths) - df + 0.5) / (df + 0.5))
-    length_norm = k1 * (1 - b + b * lengths[rows] / lengths.mean())
-    return (np.repeat(idf, df) * tf / (tf + length_norm)).astype(np.float32)
+    length_norm = k1 * (1 - b + b * lengths / lengths.mean())  # per passage, then read for each entry
+    return (np.repeat(idf, df) * tf / (tf + length_norm[rows])).astype(np.float32)
 
 
 def _check_texts(texts: object) -> None:
