@@ -107,13 +107,14 @@ class Retriever:
         dense = None if mode == "lexical" else self._dense_scores(
             query if vector is None else vector, allowed, max(k, self.config.candidates), lexical_top)
         fused = self._fuse(lexical, dense, allowed, self._dense_weight(query), lexical_top)
-        order = [row for row in np.argsort(-fused, kind="stable") if allowed[row] and np.isfinite(fused[row])]
+        ranked = allowed & np.isfinite(fused)
         if mode == "lexical":
-            order = [row for row in order if lexical[row] > 0]  # BM25 has nothing to say about the rest
+            ranked &= lexical > 0  # BM25 has nothing to say about the rest
+        order = best_rows(fused, ranked, k)
         return [_hit(rank, self.index.passages[row], float(fused[row]),
                      None if lexical is None else float(lexical[row]),
                      None if dense is None or not np.isfinite(dense[row]) else float(dense[row]))
-                for rank, row in enumerate(order[:k], start=1)]
+                for rank, row in enumerate(order, start=1)]
 
     def passage_hit(self, passage_id: str) -> Hit:
         """A Hit for a passage found by other means than ranking (rank 0, score 0)."""
@@ -223,11 +224,21 @@ def _hit(rank: int, passage: Passage, score: float, lexical_score: float | None 
 
 def _top(scores: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
     """Mask of the n best allowed rows with a real score."""
-    masked = np.where(allowed & np.isfinite(scores), scores, -np.inf)
     mask = np.zeros(len(scores), dtype=bool)
-    best = np.argsort(-masked, kind="stable")[:n]
-    mask[best[np.isfinite(masked[best])]] = True
+    mask[best_rows(scores, allowed & np.isfinite(scores), n)] = True
     return mask
+
+
+def best_rows(scores: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
+    """The n eligible rows with the highest scores, best first, ties in row order: what a stable sort of the
+    whole array gives, found by partitioning, so a query never sorts every passage of the archive."""
+    rows = np.flatnonzero(eligible)
+    if len(rows) > n:
+        values = scores[rows]
+        cut = np.partition(values, len(values) - n)[len(values) - n]  # the n-th best score
+        rows = rows[values >= cut]  # every row tied with the n-th best stays, for the row-order tie-break
+    order = np.lexsort((rows, -scores[rows]))
+    return rows[order][:n]
 
 
 def _minmax(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from index.build import IndexConfig, build_index
 from index.chunk import ChunkConfig
 from index.records import Comment, Document
 from qa.errors import InputError
-from qa.retrieve import RetrievalConfig, Retriever
+from qa.retrieve import RetrievalConfig, Retriever, best_rows
 from tests.fakes import KeywordEmbedder
 
 VOCABULARY = ["councils", "ccgs", "gp", "manchester", "budget"]  # any other word counts in one catch-all
@@ -210,3 +211,16 @@ def test_approximate_dense_search_agrees_with_exact_search_on_a_small_corpus():
             a, b = exact.search(query, 10, mode=mode), hnsw.search(query, 10, mode=mode)
             assert _ids(a) == _ids(b)
             assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-6)
+
+
+def test_the_best_rows_are_those_a_stable_sort_of_every_row_gives():
+    # Partitioning instead of sorting the whole archive must not change a ranking, ties included.
+    rng = np.random.default_rng(0)
+    for trial in range(500):
+        size = int(rng.integers(0, 120))
+        scores = rng.integers(0, 4, size).astype(float) if trial % 2 else rng.normal(size=size)
+        scores[rng.random(size) < 0.1] = -np.inf
+        eligible = (rng.random(size) < 0.7) & np.isfinite(scores)
+        n = int(rng.integers(1, 30))
+        expected = [row for row in np.argsort(-np.where(eligible, scores, -np.inf), kind="stable") if eligible[row]][:n]
+        assert best_rows(scores, eligible, n).tolist() == expected
