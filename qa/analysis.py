@@ -7,6 +7,8 @@ needs the vocabulary and relation patterns of `qa`, stays where it is.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from index.build import CorpusIndex
 from index.records import Document
 from qa.commissioning import CommissioningFact, extract_facts
@@ -37,11 +39,27 @@ ANALYSERS = (CommissioningAnalyser(),)
 def commissioning_facts(index: CorpusIndex) -> list[CommissioningFact]:
     """The stored facts of every document, in document order (as `extract_all` would give them)."""
     stored = index.analysis.rows_of(CommissioningAnalyser.name)
-    facts = []
+    return [_fact(doc_id, document, row)
+            for doc_id, document in index.documents.items() for row in stored.get(doc_id, ())]
+
+
+def stored_facts_where(index: CorpusIndex, test: Callable[[Sequence[str], str | None, str], bool],
+                       limit: int) -> list[CommissioningFact]:
+    """The first `limit` stored facts (document order) whose (covers, place, body) pass `test`. The rows
+    are tested as stored and only those kept become CommissioningFacts: a question over a large archive
+    does not build an object for every fact in it."""
+    stored = index.analysis.rows_of(CommissioningAnalyser.name)
+    found = []
     for doc_id, document in index.documents.items():
         for row in stored.get(doc_id, ()):
-            facts.append(CommissioningFact(
-                **{**row, "covers": tuple(row["covers"]), "covers_text": tuple(row["covers_text"])},
-                doc_id=doc_id, title=document.title, source=document.source,
-                sentence=document.text[row["sentence_start"]:row["sentence_end"]]))
-    return facts
+            if test(row["covers"], row["place"], row["body"]):
+                found.append(_fact(doc_id, document, row))
+                if len(found) == limit:
+                    return found
+    return found
+
+
+def _fact(doc_id: str, document: Document, row: dict) -> CommissioningFact:
+    return CommissioningFact(**{**row, "covers": tuple(row["covers"]), "covers_text": tuple(row["covers_text"])},
+                             doc_id=doc_id, title=document.title, source=document.source,
+                             sentence=document.text[row["sentence_start"]:row["sentence_end"]])

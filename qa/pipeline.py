@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from index.build import CorpusIndex
 from index.records import ARTICLE, COMMENT
-from qa.analysis import commissioning_facts
+from qa.analysis import commissioning_facts, stored_facts_where
 from qa.answer import (
     AnswerConfig,
     Candidate,
@@ -34,7 +34,7 @@ from qa.place_fit import elsewhere
 from qa.question import Question
 from qa.speakers import Quote, speaker_of
 from qa.types import Answer, Hit
-from qa.who_answers import matching_facts
+from qa.who_answers import MAX_FACTS, fact_test
 
 
 class AnswerPipeline:
@@ -86,7 +86,8 @@ class AnswerPipeline:
             other = ARTICLE if prefer == COMMENT else COMMENT
             hits += retriever.search(question.text, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
                                      vector=vector)
-        facts = matching_facts(question.text, self.facts()) if prefer == ARTICLE else []
+        test = fact_test(question.text) if prefer == ARTICLE else None
+        facts = [] if test is None else stored_facts_where(self.index, test, MAX_FACTS)
         if doc_ids is not None:
             facts = [f for f in facts if f.doc_id in doc_ids]
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]

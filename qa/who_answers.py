@@ -7,7 +7,7 @@ then join the sentences the answer model reads, so a fact that answers is cited.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from qa.commissioning import CommissioningFact, find_bodies, find_places, find_services
 
@@ -24,17 +24,25 @@ def is_who_question(question: str) -> bool:
     return bool(_WHO.search(question) and _ROLE.search(question))
 
 
-def matching_facts(question: str, facts: Sequence[CommissioningFact]) -> list[CommissioningFact]:
-    """Facts about what the question names (services, places, bodies other than the asker's subject)."""
+def fact_test(question: str) -> Callable[[Sequence[str], str | None, str], bool] | None:
+    """For a who-commissions question, a test of a fact's (covers, place, body): does it hold what the
+    question names (services, places, bodies other than the asker's subject)? None for any other question."""
     if not is_who_question(question):
-        return []
+        return None
     services = {m.canonical for m in find_services(question)}
     places = {m.canonical for m in find_places(question)}
     bodies = {m.canonical for m in find_bodies(question)}
-    matched = [
-        fact for fact in facts
-        if (not services or services & set(fact.covers))
-        and (not places or fact.place in places)
-        and (services or places or fact.body in bodies)
-    ]
-    return matched[:MAX_FACTS]
+
+    def matches(covers: Sequence[str], place: str | None, body: str) -> bool:
+        return ((not services or bool(services & set(covers))) and (not places or place in places)
+                and bool(services or places or body in bodies))
+
+    return matches
+
+
+def matching_facts(question: str, facts: Sequence[CommissioningFact]) -> list[CommissioningFact]:
+    """Facts about what the question names, at most MAX_FACTS, in the order given."""
+    test = fact_test(question)
+    if test is None:
+        return []
+    return [fact for fact in facts if test(fact.covers, fact.place, fact.body)][:MAX_FACTS]

@@ -19,10 +19,11 @@ from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE
 from index.speakers import find_quotes
-from qa.analysis import ANALYSERS, commissioning_facts
+from qa.analysis import ANALYSERS, commissioning_facts, stored_facts_where
 from qa.commissioning import extract_all
 from qa.engine import Engine
 from qa.errors import IndexCorruptError
+from qa.who_answers import MAX_FACTS, fact_test, matching_facts
 from tests.fakes import KeywordEmbedder
 
 VOCABULARY = ["gp", "services", "commission", "ccgs", "councils", "manchester", "budget", "nhs", "england"]
@@ -145,3 +146,15 @@ def test_missing_analysis_files_are_a_corrupt_index(tmp_path, documents):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match=r"missing its analysis file.*analysis.commissioning.jsonl"):
         load_index(tmp_path)
+
+
+@pytest.mark.parametrize("question", [
+    "Who will commission GP services in Greater Manchester?", "Who commissions primary care in London?",
+    "Which body is responsible for public health?", "Who holds the budget for enhanced services?",
+    "Who will take over commissioning from PCTs?", "What do readers think?",
+])
+def test_a_who_question_s_facts_are_found_in_the_stored_rows_as_in_every_fact(documents, question):
+    built = build_index(documents, KeywordEmbedder(["gp"]), IndexConfig(), analysers=ANALYSERS)
+    test = fact_test(question)
+    expected = matching_facts(question, commissioning_facts(built))
+    assert (stored_facts_where(built, test, MAX_FACTS) if test else []) == expected
