@@ -44,13 +44,16 @@ def commissioning_facts(index: CorpusIndex) -> list[CommissioningFact]:
 
 
 def stored_facts_where(index: CorpusIndex, test: Callable[[Sequence[str], str | None, str], bool],
-                       limit: int) -> list[CommissioningFact]:
-    """The first `limit` stored facts (document order) whose (covers, place, body) pass `test`. The rows
-    are tested as stored and only those kept become CommissioningFacts: a question over a large archive
-    does not build an object for every fact in it."""
+                       limit: int, doc_ids: Sequence[str] | None = None) -> list[CommissioningFact]:
+    """The first `limit` stored facts (document order) of `doc_ids` (None: every document) whose (covers,
+    place, body) pass `test`. The rows are tested as stored and only those kept become CommissioningFacts:
+    a question over a large archive does not build an object for every fact in it."""
     stored = index.analysis.rows_of(CommissioningAnalyser.name)
+    wanted = None if doc_ids is None else set(doc_ids)
     found = []
     for doc_id, document in index.documents.items():
+        if wanted is not None and doc_id not in wanted:
+            continue
         for row in stored.get(doc_id, ()):
             if test(row["covers"], row["place"], row["body"]):
                 found.append(_fact(doc_id, document, row))

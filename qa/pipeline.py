@@ -87,9 +87,9 @@ class AnswerPipeline:
             hits += retriever.search(question.text, max(2, pool // 2), kind=other, doc_ids=doc_ids, mode=mode,
                                      vector=vector)
         test = fact_test(question.text) if prefer == ARTICLE else None
-        facts = [] if test is None else stored_facts_where(self.index, test, MAX_FACTS)
-        if doc_ids is not None:
-            facts = [f for f in facts if f.doc_id in doc_ids]
+        # Only the searched documents' facts, chosen before the MAX_FACTS cut: a document filter or date range
+        # must not let facts it excludes take the places of those it keeps.
+        facts = [] if test is None else stored_facts_where(self.index, test, MAX_FACTS, doc_ids)
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
         listed = [self._with_speaker(c) for c in self._sentence_scorer().candidates(question, vector[0], hits)]
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}

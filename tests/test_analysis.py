@@ -158,3 +158,14 @@ def test_a_who_question_s_facts_are_found_in_the_stored_rows_as_in_every_fact(do
     test = fact_test(question)
     expected = matching_facts(question, commissioning_facts(built))
     assert (stored_facts_where(built, test, MAX_FACTS) if test else []) == expected
+
+
+def test_a_document_filter_chooses_facts_before_the_cut_to_a_few(documents):
+    built = build_index(documents, KeywordEmbedder(["gp"]), IndexConfig(), analysers=ANALYSERS)
+    question = "Who holds the budget for enhanced services?"
+    test = fact_test(question)
+    every = [f for f in commissioning_facts(built) if test(f.covers, f.place, f.body)]
+    assert len({f.doc_id for f in every}) > 1 and len(every) > MAX_FACTS  # so the filter has something to do
+    last = every[-1].doc_id
+    assert all(f.doc_id != last for f in every[:MAX_FACTS])  # its facts all come after the first MAX_FACTS
+    assert stored_facts_where(built, test, MAX_FACTS, [last]) == [f for f in every if f.doc_id == last][:MAX_FACTS]
