@@ -64,6 +64,7 @@ class Question:
     names: tuple[str, ...]  # capitalised names and numbers an answer should mention, lower-cased
     negative: bool  # asks about a refusal, an absence or opposition
     asks_for: str | None  # COUNT, DATE, MONEY, ROLE or None: the kind of answer a sentence must hold
+    office: str | None  # for ROLE, the office asked about ("chair" in "who is the chair of X?")
     everyday_terms: str  # the reporting terms for its everyday names ("town hall" -> local authority)
     read_as: str  # as the answer model reads it: reporting names, abbreviations spelled out
 
@@ -76,8 +77,7 @@ class Question:
         if self.asks_for == MONEY:
             return not _MONEY.search(sentence)
         if self.asks_for == ROLE:
-            office = _ASKS_ROLE.search(self.text).group(1).lower()
-            return not re.search(rf"\b(?:{_ROLES[office]})", sentence, re.I)
+            return not re.search(rf"\b(?:{_ROLES[self.office]})", sentence, re.I)
         if self.asks_for == COUNT:
             rest = _DATE.sub(" ", sentence)
             for number in re.findall(r"\d[\d,.]*", self.text):
@@ -89,9 +89,10 @@ class Question:
 def analyse(text: object) -> Question:
     """The question checked (InputError if it is not text of 1 to MAX_QUESTION_CHARS characters) and read."""
     text = check_question(text)
+    asks_for = _answer_type(text)
     return Question(text=text, opinion=question_intent(text) == OPINION, places=asked_places(text),
-                    names=tuple(question_names(text)), negative=bool(NEGATION.search(text)),
-                    asks_for=_answer_type(text),
+                    names=tuple(question_names(text)), negative=bool(NEGATION.search(text)), asks_for=asks_for,
+                    office=_ASKS_ROLE.search(text).group(1).lower() if asks_for == ROLE else None,
                     everyday_terms=expansion(text), read_as=model_reading(text))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from qa.commissioning import CommissioningFact, find_bodies, find_places, find_services
+from qa.commissioning import find_bodies, find_places, find_services
 
 # "who/which body ... commission / is responsible / holds the budget / approves ..."
 _WHO = re.compile(r"\b(?:who|which\s+(?:body|bodies|organisations?|organizations?)|whose)\b", re.I)
@@ -38,11 +38,3 @@ def fact_test(question: str) -> Callable[[Sequence[str], str | None, str], bool]
                 and bool(services or places or body in bodies))
 
     return matches
-
-
-def matching_facts(question: str, facts: Sequence[CommissioningFact]) -> list[CommissioningFact]:
-    """Facts about what the question names, at most MAX_FACTS, in the order given."""
-    test = fact_test(question)
-    if test is None:
-        return []
-    return [fact for fact in facts if test(fact.covers, fact.place, fact.body)][:MAX_FACTS]
