@@ -12,6 +12,8 @@ from typing import TypeVar
 
 from index.records import AMOUNT, BODY, PLACE, SERVICE, Mention
 
+from .pattern_set import PatternSet
+
 __all__ = [
     "Mention", "longest_first", "find_bodies", "find_services", "find_places", "find_amounts",
     "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES",
@@ -228,30 +230,38 @@ def _alternative(pattern: str) -> str:
     return "(?i:" + "".join(out) + ")"
 
 
+_WORD_START = r"(?<![\w-])"  # every name starts a word: scanned once for all names (PatternSet)
+
+
 def _compile(table: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str]]]:
     compiled = []
     for canonical, patterns in table.items():
         for pattern in patterns:
-            compiled.append((canonical, re.compile(rf"(?<![\w-])(?:{_alternative(pattern)})(?![\w-])")))
+            compiled.append((canonical, re.compile(rf"{_WORD_START}(?:{_alternative(pattern)})(?![\w-])")))
     return compiled
 
 
+def _combine(compiled: list[tuple[str, re.Pattern[str]]]) -> tuple[tuple[str, ...], PatternSet]:
+    """Each pattern's canonical name, in pattern order, and the patterns as one PatternSet."""
+    return tuple(canonical for canonical, _ in compiled), PatternSet([p for _, p in compiled], _WORD_START)
+
+
 @lru_cache(maxsize=1)
-def _body_patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _body_patterns() -> tuple[tuple[str, ...], PatternSet]:
     compiled = _compile(_BODY_TABLE)
     devolved = "|".join(re.escape(a) for a in sorted(_DEVOLVED_BOARD_AREAS, key=len, reverse=True))
     english = "|".join(
         re.escape(name) for name in sorted(_PLACE_ALIASES, key=len, reverse=True)
         if _PLACE_ALIASES[name] not in _DEVOLVED_BOARD_AREAS and name[0].isupper()
     )
-    compiled.append(("health boards", re.compile(rf"(?<![\w-])NHS (?:{devolved})(?![\w-])")))
-    compiled.append(("local NHS bodies", re.compile(rf"(?<![\w-])NHS (?:{english})(?![\w-])")))
-    return compiled
+    compiled.append(("health boards", re.compile(rf"{_WORD_START}NHS (?:{devolved})(?![\w-])")))
+    compiled.append(("local NHS bodies", re.compile(rf"{_WORD_START}NHS (?:{english})(?![\w-])")))
+    return _combine(compiled)
 
 
 @lru_cache(maxsize=1)
-def _service_patterns() -> list[tuple[str, re.Pattern[str]]]:
-    return _compile(_SERVICE_TABLE)
+def _service_patterns() -> tuple[tuple[str, ...], PatternSet]:
+    return _combine(_compile(_SERVICE_TABLE))
 
 
 @lru_cache(maxsize=1)
@@ -281,12 +291,10 @@ def longest_first(items: Iterable[Spanned],
     return sorted(kept, key=lambda i: span(i)[0])
 
 
-def _scan(text: str, patterns: list[tuple[str, re.Pattern[str]]], kind: str) -> list[Mention]:
-    found = [
-        Mention(match.start(), match.end(), match.group(), canonical, kind)
-        for canonical, pattern in patterns
-        for match in pattern.finditer(text)
-    ]
+def _scan(text: str, patterns: tuple[tuple[str, ...], PatternSet], kind: str) -> list[Mention]:
+    canonicals, pattern_set = patterns
+    found = [Mention(start, end, text[start:end], canonicals[index], kind)
+             for index, start, end in pattern_set.matches(text)]
     return longest_first(found)
 
 
