@@ -9,7 +9,7 @@ import pytest
 
 from eval.scale_benchmark import article
 from index.sentences import split_sentences
-from qa.commissioning import vocabulary
+from qa.commissioning import relations, vocabulary
 from qa.commissioning.pattern_set import PatternSet
 
 _WORD_START = r"(?<![\w-])"
@@ -43,9 +43,9 @@ def test_each_pattern_keeps_its_own_case_rules_and_the_sets_flags():
 
 
 @pytest.mark.parametrize("pattern_set", [
-    lambda: vocabulary._body_patterns()[1], lambda: vocabulary._service_patterns()[1],
-], ids=["bodies", "services"])
-def test_the_vocabulary_sets_agree_with_their_patterns_one_by_one(pattern_set):
+    lambda: vocabulary._body_patterns()[1], lambda: vocabulary._service_patterns()[1], lambda: relations._trigger_set(),
+], ids=["bodies", "services", "triggers"])
+def test_the_vocabulary_and_trigger_sets_agree_with_their_patterns_one_by_one(pattern_set):
     pattern_set = pattern_set()
     corpus = sorted(Path(__file__).parent.parent.joinpath("index", "default_corpus").rglob("*.txt"))
     texts = [path.read_text() for path in corpus] + [article(random.Random(seed), seed)["text"] for seed in range(5)]

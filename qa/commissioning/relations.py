@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from .pattern_set import PatternSet
 from .vocabulary import Mention, longest_first
 
 __all__ = [
@@ -62,10 +64,11 @@ class _Trigger:
 _W = r"(?:[\w'’£.-]+\s+)"  # one word and its space
 _COMMISSIONING = r"(?:\s+(?:the\s+)?commissioning(?:\s+of)?)?"
 _BE = r"(?:be|been|being|is|are|was|were|am)\s+(?:\w+ly\s+)?"
+_WORD_START = r"(?<![\w-])"  # every trigger starts a word: scanned once for all triggers (PatternSet)
 
 
 def _t(relation: str, pattern: str, role: str = SUBJECT) -> _Trigger:
-    return _Trigger(relation, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE), role)
+    return _Trigger(relation, re.compile(rf"{_WORD_START}(?:{pattern})(?![\w-])", re.IGNORECASE), role)
 
 
 _TRIGGERS: tuple[_Trigger, ...] = (
@@ -173,12 +176,16 @@ def is_actor(sentence: str, mention: Mention, services: list[Mention]) -> bool:
     return not MODIFIER_BEFORE.search(sentence[:mention.start])
 
 
+@lru_cache(maxsize=1)
+def _trigger_set() -> PatternSet:
+    return PatternSet([trigger.pattern for trigger in _TRIGGERS], _WORD_START)
+
+
 def find_triggers(sentence: str, services: list[Mention]) -> list[FoundTrigger]:
     spans: list[tuple[_Trigger, int, int]] = []
-    for trigger in _TRIGGERS:
-        for match in trigger.pattern.finditer(sentence):
-            if _keeps(trigger, sentence, match, services):
-                spans.append((trigger, match.start(), match.end()))
+    for index, start, end in _trigger_set().matches(sentence):
+        if _keeps(_TRIGGERS[index], sentence, start, end, services):
+            spans.append((_TRIGGERS[index], start, end))
     kept = longest_first(spans, span=lambda s: (s[1], s[2]))  # "commissioned by" over "commissioned"
     clauses = [0] + [m.end() for m in _CLAUSE_BOUNDARY.finditer(sentence)] + [len(sentence)]
     found = []
@@ -191,35 +198,35 @@ def find_triggers(sentence: str, services: list[Mention]) -> list[FoundTrigger]:
     return found
 
 
-def _keeps(trigger: _Trigger, sentence: str, match: re.Match[str], services: list[Mention]) -> bool:
+def _keeps(trigger: _Trigger, sentence: str, start: int, end: int, services: list[Mention]) -> bool:
     """Reject trigger words used as nouns or idioms: "commissioning decisions", "up and running"."""
-    word = match.group().lower()
-    following = sentence[match.end():]
-    if trigger.role in (SUBJECT, GIVER) and word.split()[0].endswith("ing") and _PREPOSITION_BEFORE.search(sentence[:match.start()]):
+    word = sentence[start:end].lower()
+    following = sentence[end:]
+    if trigger.role in (SUBJECT, GIVER) and word.split()[0].endswith("ing") and _PREPOSITION_BEFORE.search(sentence[:start]):
         return False  # "details on managing X": the gerund names an activity, not what the subject does
     if word.split()[0] in ("take", "takes", "taking", "took", "taken") and word.endswith(" on") and _NO_OBJECT.match(following):
         return False  # "the work CCGs take on would ...": the object came first, in a relative clause
     if trigger.relation == "commissions" and trigger.role == SUBJECT:
-        if sentence[max(0, match.start() - 3):match.start()].lower().endswith("co-") or _NOT_A_VERB_AFTER.match(following):
+        if sentence[max(0, start - 3):start].lower().endswith("co-") or _NOT_A_VERB_AFTER.match(following):
             return False
-        if word.endswith("ed") and _ATTRIBUTIVE.search(sentence[:match.start()]):
+        if word.endswith("ed") and _ATTRIBUTIVE.search(sentence[:start]):
             return False  # "a locally commissioned service" describes a service; nobody is named
-        next_service = next((s for s in services if s.start >= match.end()), None)
-        lead = sentence[match.end():next_service.start] if next_service else ""
+        next_service = next((s for s in services if s.start >= end), None)
+        lead = sentence[end:next_service.start] if next_service else ""
         return bool(next_service and _LEAD_IN.fullmatch(lead)) or bool(
             re.match(r"\s+(?:[\w-]+,?\s+){0,5}?services?\b", following, re.I))
     if trigger.relation == "holds budget for" and trigger.role == AFTER:
-        return bool(re.search(r"budget", sentence[max(0, match.start() - 60):match.start()], re.I))
+        return bool(re.search(r"budget", sentence[max(0, start - 60):start], re.I))
     if trigger.relation == "approves" and trigger.role == SUBJECT and word.endswith("ed"):
-        return not _BE_BEFORE.search(sentence[:match.start()])  # "bids are approved": nobody named
+        return not _BE_BEFORE.search(sentence[:start])  # "bids are approved": nobody named
     if trigger.relation == "runs" and trigger.role == SUBJECT:
-        return not _UP_AND_RUNNING.search(sentence[:match.start()])
+        return not _UP_AND_RUNNING.search(sentence[:start])
     if trigger.relation == "manages" and trigger.role == SUBJECT:
-        return bool(next((s for s in services if 0 <= s.start - match.end() <= 40), None))
+        return bool(next((s for s in services if 0 <= s.start - end <= 40), None))
     if trigger.role == GIVER:
         if re.match(r"\s+of\b", following):
             return False  # "transfer of power" is a noun: nobody is named as giving
-        passive = _BE_BEFORE.search(sentence[:match.start()]) or re.match(r"\s+to\b", following)
+        passive = _BE_BEFORE.search(sentence[:start]) or re.match(r"\s+to\b", following)
         return bool(_GIVEN_THING.search(following[:80])) and not (word.endswith("ed") and passive)
     if trigger.relation == "has role in" and word.startswith("give"):
         return bool(_ROLE_WORD.search(re.sub(r"^\s*[\w’'-]+(?:\s+[\w’'-]+){0,3}?\s", "", following, count=1)))
