@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .relations import MODIFIER_BEFORE, FoundTrigger
-from .vocabulary import Mention, find_bodies
+from .vocabulary import Mention
 
 __all__ = ["STATUSES", "status_of", "cue_status", "find_proposer", "stance_holder"]
 
@@ -65,14 +65,15 @@ def cue_status(text: str) -> str | None:
     return next((status for status, cue in _STATUS_CUES if cue.search(text)), None)
 
 
-def find_proposer(sentence: str, actors: list[Mention]) -> str | None:
-    """The body a sentence reports as announcing, proposing or demanding what it describes."""
+def find_proposer(sentence: str, actors: list[Mention], bodies: list[Mention]) -> str | None:
+    """The body a sentence reports as announcing, proposing or demanding what it describes.
+    `bodies` are the sentence's `find_bodies`, `actors` those of them that can act."""
     for mention in actors:
         if _PROPOSED_BY.search(sentence[:mention.start]) or _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]):
             return mention.canonical
         if re.match(rf"\s+{_PROPOSING_VERB}\b", sentence[mention.end:], re.I):
             return mention.canonical
-    for mention in find_bodies(sentence):  # roles: "health secretary X's announcement", "the chair of X has said"
+    for mention in bodies:  # roles: "health secretary X's announcement", "the chair of X has said"
         if _POSSESSIVE_PROPOSAL.match(sentence[mention.end:]) or (
                 MODIFIER_BEFORE.search(sentence[:mention.start]) and _SPEAKER_AFTER.match(sentence[mention.end:])):
             return mention.canonical

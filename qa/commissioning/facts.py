@@ -150,7 +150,7 @@ def _sentence_facts(document: Document, sentence: str, offset: int, context: str
                 if not any(b.start <= s.start and s.end <= b.end and b.end - b.start > s.end - s.start for b in bodies)]
     actors = [m for m in bodies if is_actor(sentence, m, services)]
     found = find_triggers(sentence, services)
-    proposer = find_proposer(sentence, actors)
+    proposer = find_proposer(sentence, actors, bodies)
     raw: list[tuple[Mention, str, FoundTrigger]] = []
     for item in found:
         for body, relation in bodies_for(sentence, item, bodies, actors):
