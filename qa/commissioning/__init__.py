@@ -2,8 +2,8 @@
 NHS bodies, services, places and sums they are written in.
 
 The family's modules: `facts` reads facts from sentences, using `relations` (trigger verbs and the roles
-of their bodies), `fact_status` (in force, planned, proposed ...) and `vocabulary` (canonical names).
-Other modules use only the names below.
+of their bodies), `fact_status` (in force, planned, proposed ...) and `vocabulary` (canonical names);
+`pattern_set` runs the vocabulary's and the triggers' many regexes as one. Other modules use only the names below.
 """
 from .facts import (
     RELATION_GROUPS,
