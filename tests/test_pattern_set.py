@@ -9,8 +9,7 @@ import pytest
 
 from eval.scale_benchmark import article
 from index.sentences import split_sentences
-from qa.commissioning import relations, vocabulary
-from qa.commissioning.pattern_set import PatternSet
+from qa.commissioning import PatternSet
 
 _WORD_START = r"(?<![\w-])"
 
@@ -42,18 +41,33 @@ def test_each_pattern_keeps_its_own_case_rules_and_the_sets_flags():
     assert word_patterns(r"take\s+over", flags=re.IGNORECASE).matches("They TAKE over") == [(0, 5, 14)]
 
 
-@pytest.mark.parametrize("pattern_set", [
-    lambda: vocabulary._body_patterns()[1], lambda: vocabulary._service_patterns()[1], lambda: relations._trigger_set(),
-], ids=["bodies", "services", "triggers"])
-def test_the_vocabulary_and_trigger_sets_agree_with_their_patterns_one_by_one(pattern_set):
-    pattern_set = pattern_set()
+# Shapes the vocabulary and the trigger verbs use: names sharing a start, scoped case, runs of capitalised
+# words, a lookahead inside, lazy word gaps.
+_VOCABULARY_LIKE = (
+    r"(?i:clinical commissioning groups?)", r"(?-i:CCGs?)", r"(?-i:NHS) (?-i:England)",
+    r"(?-i:NHS) (?-i:England) (?i:(?:local |regional )?area teams?)", r"(?i:(?:local )?area teams?)",
+    r"(?i:councils?)", r"(?:(?-i:[A-Z])[\w'’-]+\s+)+(?:City\s+|County\s+)?Council", r"(?-i:GP)s?",
+    r"(?i:(?:(?-i:GP) )?practices)", r"(?i:hospital)(?=(?:,\s*[\w-]+)*,?\s+(?:and|or)\s+(?:[\w-]+\s+){0,2}services\b)",
+    r"(?i:(?:joint |pooled |health |(?-i:GP) )*budgets?)", r"(?i:(?-i:GP) services?)", r"(?i:primary care)",
+)
+_TRIGGER_LIKE = (
+    r"(?:be|been|is|are|was|were)\s+(?:\w+ly\s+)?commissioned\s+by", r"commission|commissions|commissioned|commissioning",
+    r"(?:take|takes|taking|took)\s+(?:full\s+)?control\s+(?:of|over)", r"(?:take|takes|taking|took)\s+over",
+    r"(?:hold|holds|held|manage|manages)\s+(?:[\w'’£.-]+\s+){0,10}?budgets?", r"manage|manages|managing",
+)
+
+
+@pytest.mark.parametrize("sources, flags", [(_VOCABULARY_LIKE, 0), (_TRIGGER_LIKE, re.IGNORECASE)],
+                         ids=["vocabulary", "triggers"])
+def test_on_news_text_it_finds_what_the_patterns_find_one_by_one(sources, flags):
+    pattern_set = word_patterns(*sources, flags=flags)
     corpus = sorted(Path(__file__).parent.parent.joinpath("index", "default_corpus").rglob("*.txt"))
     texts = [path.read_text() for path in corpus] + [article(random.Random(seed), seed)["text"] for seed in range(5)]
     sentences = [text[start:end] for text in texts for start, end in split_sentences(text)]
-    assert len(sentences) > 200
+    assert len(sentences) > 200 and sum(len(pattern_set.matches(s)) for s in sentences) > 100
     for sentence in sentences:
         assert pattern_set.matches(sentence) == one_by_one(pattern_set, sentence), sentence
-    # Whole texts too: patterns that span sentences, and long runs of candidate positions.
+    # Whole texts too: matches that span sentences, and long runs of candidate positions.
     assert all(pattern_set.matches(text) == one_by_one(pattern_set, text) for text in texts)
 
 

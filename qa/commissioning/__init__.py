@@ -16,6 +16,7 @@ from .facts import (
     extract_from_files,
     filter_facts,
 )
+from .pattern_set import PatternSet
 from .vocabulary import (
     BODIES,
     PLACES,
@@ -35,5 +36,5 @@ __all__ = [
     "CommissioningFact", "RELATIONS", "STATUSES", "RELATION_GROUPS", "compatible",
     "extract_facts", "extract_all", "extract_from_files", "filter_facts",
     "Mention", "longest_first", "find_bodies", "find_services", "find_places", "find_amounts",
-    "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES",
+    "canonical_body", "canonical_service", "canonical_place", "BODIES", "SERVICES", "PLACES", "PatternSet",
 ]
