@@ -11,7 +11,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 from index.errors import IndexCorruptError, InputError
@@ -22,6 +22,8 @@ from index.store import decode_jsonl, encode_jsonl
 
 QUOTES_FILE = "quotes.jsonl"
 TERMS_FILE = "terms.json"
+# Read once: a list of a quote's fields is many times faster than dataclasses.astuple, which deep-copies each.
+_QUOTE_FIELDS = tuple(f.name for f in fields(Quote))
 
 
 class Analyser(Protocol):
@@ -88,21 +90,49 @@ def analyse(documents: Sequence[Document], passages: Sequence[Passage], analyser
 def merge(old: Analysis, new: Analysis) -> Analysis:
     """`old` with `new` added (their documents differ). An analyser only one of them ran is dropped:
     its rows would be missing for the other's documents (`complete` runs it again)."""
-    names = [name for name, version in old.versions.items() if new.versions.get(name) == version]
-    return Analysis({**old.quotes, **new.quotes}, old.document_frequency + new.document_frequency,
-                    old.passages + new.passages, {name: {**old.rows[name], **new.rows[name]} for name in names},
-                    {name: old.versions[name] for name in names})
+    return merge_all([old, new])
+
+
+def merge_all(analyses: Sequence[Analysis]) -> Analysis:
+    """The analyses of disjoint sets of documents as one, in one pass (`merge` of each pair would copy the
+    term counts once per pair). An analyser not run, or run in another version, by every one is dropped."""
+    first = analyses[0]
+    names = [name for name, version in first.versions.items() if all(a.versions.get(name) == version
+                                                                    for a in analyses)]
+    frequency = first.document_frequency.copy()  # a dict copy: C speed, unlike Counter's `+`
+    quotes, rows = dict(first.quotes), {name: dict(first.rows[name]) for name in names}
+    for analysis in analyses[1:]:
+        frequency.update(analysis.document_frequency)
+        quotes.update(analysis.quotes)
+        for name in names:
+            rows[name].update(analysis.rows[name])
+    return Analysis(quotes, frequency, sum(a.passages for a in analyses), rows,
+                    {name: first.versions[name] for name in names})
 
 
 def without(analysis: Analysis, doc_ids: Iterable[str], removed: Sequence[Passage]) -> Analysis:
     """`analysis` less the documents `doc_ids`, whose passages are `removed`."""
     gone = set(doc_ids)
     frequency = analysis.document_frequency.copy()
-    frequency.subtract(term for passage in removed for term in set(tokenize(passage.text)))
-    frequency = Counter({term: df for term, df in frequency.items() if df > 0})
+    counted = Counter(term for passage in removed for term in set(tokenize(passage.text)))
+    frequency.subtract(counted)
+    for term in counted:  # only the terms counted down can have reached 0
+        if frequency[term] <= 0:
+            del frequency[term]
     return Analysis({d: q for d, q in analysis.quotes.items() if d not in gone}, frequency,
                     analysis.passages - len(removed),
                     {name: {d: r for d, r in rows.items() if d not in gone} for name, rows in analysis.rows.items()},
+                    dict(analysis.versions))
+
+
+def part(analysis: Analysis, doc_ids: Sequence[str], passages: Sequence[Passage]) -> Analysis:
+    """The analysis of the documents `doc_ids` alone, whose passages are `passages` (their term counts are
+    counted again: only the whole index's are kept)."""
+    frequency: Counter = Counter()
+    for passage in passages:
+        frequency.update(set(tokenize(passage.text)))
+    return Analysis({d: analysis.quotes[d] for d in doc_ids}, frequency, len(passages),
+                    {name: {d: rows[d] for d in doc_ids if d in rows} for name, rows in analysis.rows.items()},
                     dict(analysis.versions))
 
 
@@ -120,38 +150,42 @@ def complete(analysis: Analysis, documents: Sequence[Document], analysers: Seque
     return Analysis(analysis.quotes, analysis.document_frequency, analysis.passages, rows, versions)
 
 
-def file_name(analyser: str) -> str:
-    return f"analysis.{analyser}.jsonl"
+def file_name(analyser: str, prefix: str = "") -> str:
+    return f"{prefix}analysis.{analyser}.jsonl"
 
 
-def to_files(analysis: Analysis) -> dict[str, bytes]:
-    """The analysis as JSON files for `index.store.write_index` (its versions go in the manifest's meta)."""
-    files = {QUOTES_FILE: encode_jsonl({"doc_id": doc_id, "quotes": [list(astuple(q)) for q in quotes]}
-                                 for doc_id, quotes in analysis.quotes.items()),
-             TERMS_FILE: json.dumps({"passages": analysis.passages, "df": analysis.document_frequency},
-                                    ensure_ascii=False).encode("utf-8")}
+def to_files(analysis: Analysis, prefix: str = "") -> dict[str, bytes]:
+    """The analysis as JSON files for `index.store.write_index` (its versions go in the manifest's meta), each
+    name after `prefix` (a segment's; index/segments.py)."""
+    files = {prefix + QUOTES_FILE: encode_jsonl(
+                 {"doc_id": doc_id, "quotes": [[getattr(q, name) for name in _QUOTE_FIELDS] for q in quotes]}
+                 for doc_id, quotes in analysis.quotes.items()),
+             prefix + TERMS_FILE: json.dumps({"passages": analysis.passages, "df": analysis.document_frequency},
+                                             ensure_ascii=False).encode("utf-8")}
     for name, rows in analysis.rows.items():
-        files[file_name(name)] = encode_jsonl({"doc_id": doc_id, "rows": found} for doc_id, found in rows.items())
+        files[file_name(name, prefix)] = encode_jsonl({"doc_id": doc_id, "rows": found}
+                                                      for doc_id, found in rows.items())
     return files
 
 
-def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], passages: int) -> Analysis:
+def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], passages: int,
+               prefix: str = "") -> Analysis:
     """Read `to_files` output back, checking it covers exactly `doc_ids` and counts `passages` passages."""
     if not isinstance(versions, dict) or not all(isinstance(v, int) for v in versions.values()):
         raise IndexCorruptError(f"the manifest's analysis versions should map names to integers, got {versions!r}")
-    missing = [n for n in (QUOTES_FILE, TERMS_FILE, *map(file_name, versions)) if n not in files]
+    quotes_file, terms_file = prefix + QUOTES_FILE, prefix + TERMS_FILE
+    missing = [n for n in (quotes_file, terms_file, *(file_name(v, prefix) for v in versions)) if n not in files]
     if missing:
         raise IndexCorruptError(f"the index is missing its analysis file(s) {', '.join(missing)}")
     try:
-        quotes = {row["doc_id"]: tuple(Quote(*q) for q in row["quotes"]) for row in decode_jsonl(files[QUOTES_FILE])}
-        terms = json.loads(files[TERMS_FILE].decode("utf-8"))
+        quotes = {row["doc_id"]: tuple(Quote(*q) for q in row["quotes"]) for row in decode_jsonl(files[quotes_file])}
+        terms = json.loads(files[terms_file].decode("utf-8"))
         frequency, counted = Counter(terms["df"]), terms["passages"]
-        rows = {name: {row["doc_id"]: row["rows"] for row in decode_jsonl(files[file_name(name)])} for name in versions}
+        rows = {name: {row["doc_id"]: row["rows"] for row in decode_jsonl(files[file_name(name, prefix)])}
+                for name in versions}
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"the index's analysis files are malformed ({error})") from error
     if quotes.keys() != doc_ids or counted != passages or any(rows[n].keys() - doc_ids for n in rows):
         raise IndexCorruptError(f"the index's analysis covers {len(quotes)} documents and {counted} passages, "
                                 f"the index holds {len(doc_ids)} and {passages}")
     return Analysis(quotes, frequency, counted, rows, dict(versions))
-
-

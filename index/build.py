@@ -1,117 +1,41 @@
 """Build, extend, save and load a corpus index: documents -> passages -> vectors and terms.
 
-A plain sequence of stages; each stage lives in its own module (chunk, embed, dense, lexical, store).
+A plain sequence of stages; each stage lives in its own module (chunk, embed, dense, lexical, store). The
+index in memory and its changes that embed nothing are in corpus_index.py, saving and loading in saved.py.
 """
 from __future__ import annotations
 
 import bisect
-import io
 import itertools
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index import analysis as analysis_files
-from index.analysis import Analyser, Analysis, analyse, complete, merge, without
-from index.chunk import ChunkConfig, chunk_document
+from index.analysis import Analyser, Analysis, analyse
+from index.chunk import chunk_document
+from index.corpus_index import INDEX_RECIPE, SENTENCE_VECTORS, CorpusIndex, IndexConfig, delete_documents, joined
 from index.dense import DenseIndex
 from index.embed import Embedder
-from index.errors import IndexCorruptError, InputError
+from index.errors import InputError
 from index.lexical import LexicalIndex
-from index.options import DENSE_KINDS
-from index.records import ARTICLE, Comment, Document, Passage
+from index.options import EXACT
+from index.records import Document, Passage
+from index.saved import load_index, save_index
+from index.segments import SENTENCE_DTYPE
 from index.speakers import Quote
-from index.store import check_compatible, decode_jsonl, encode_jsonl, read_index, write_index
+from index.store import check_compatible
 
-SENTENCE_VECTORS = ("separate", "pooled")
-# Sentence vectors are kept in float16, on disk and in memory: half the bytes of float32 (they were 1.8 GB
-# of a 2.8 GB index at 200k passages) for cosines that move by about 1e-4 (embedders give unit vectors).
-# Where they are scored, NumPy promotes the rows read to float32. float32 files of older indexes still load.
-SENTENCE_DTYPE = np.float16
-# Bumped whenever what gets indexed changes (e.g. speakers added to the lexical text), so cached
-# indexes of the default corpus are rebuilt rather than silently stale.
-INDEX_RECIPE = 2
+# The front door of index building: the records and operations other modules hold are named here too.
+__all__ = ["INDEX_RECIPE", "SENTENCE_DTYPE", "SENTENCE_VECTORS", "Batch", "CorpusIndex", "IndexConfig",
+           "add_documents", "build_index", "delete_documents", "lexical_texts", "load_index", "merge_batch",
+           "prepare_batch", "save_index"]
 
 
-@dataclass(frozen=True)
-class IndexConfig:
-    """How an index is built: chunking, and exact or approximate vector search (hnsw for large corpora)."""
-
-    chunk: ChunkConfig = field(default_factory=ChunkConfig)
-    dense_kind: str = "exact"
-    # "separate": each answer sentence embedded on its own (best abstention on the shipped eval set);
-    # "pooled": pooled from its window's token vectors in the same model pass ("late chunking"),
-    # about 1.8x faster to index (measured side by side), for large archives.
-    sentence_vectors: str = "separate"
-
-    def __post_init__(self) -> None:
-        if self.dense_kind not in DENSE_KINDS:
-            raise InputError(f"dense_kind must be one of {', '.join(DENSE_KINDS)}, got {self.dense_kind!r}")
-        if self.sentence_vectors not in SENTENCE_VECTORS:
-            raise InputError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, "
-                             f"got {self.sentence_vectors!r}")
-
-
-@dataclass
-class CorpusIndex:
-    """Everything search needs, in memory. Rows of `window_passage` map each vector to its passage."""
-
-    documents: dict[str, Document]
-    passages: list[Passage]
-    window_passage: np.ndarray  # int64, one entry per dense vector
-    dense: DenseIndex
-    lexical: LexicalIndex
-    model: str
-    config: IndexConfig
-    sentence_vectors: np.ndarray  # SENTENCE_DTYPE (float16), the passages' sentences in passage order
-    model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
-    analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
-    analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)
-    generation: int | None = None  # the saved generation this index was read from or written as
-    # Derived from `passages` when the index is made (never passed in, shown or compared):
-    # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors (int64, one more
-    # entry than passages); passage_row maps a passage id to its row; _article_rows maps a doc_id to the
-    # (starts, ends, rows) of its article passages in text order. The chunker's passages overlap but start
-    # and end in increasing order, so a span's first holder is found by bisection.
-    sentence_start: np.ndarray = field(init=False, repr=False, compare=False)
-    passage_row: dict[str, int] = field(init=False, repr=False, compare=False)
-    _article_rows: dict[str, tuple[list[int], list[int], list[int]]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        counts = [len(p.sentences) for p in self.passages]
-        self.sentence_start = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-        self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
-        self._article_rows = {}
-        for row, passage in enumerate(self.passages):
-            if passage.kind == ARTICLE:
-                starts, ends, rows = self._article_rows.setdefault(passage.doc_id, ([], [], []))
-                starts.append(passage.start)
-                ends.append(passage.end)
-                rows.append(row)
-
-    def article_passage(self, doc_id: str, start: int, end: int) -> Passage | None:
-        """The first article passage of `doc_id` that holds the span [start, end) of its text, if one does."""
-        starts, ends, rows = self._article_rows.get(doc_id, ((), (), ()))
-        at = bisect.bisect_left(ends, end)  # the first passage ending at or after the span's end
-        return self.passages[rows[at]] if at < len(rows) and starts[at] <= start else None
-
-    def quotes(self, doc_id: str) -> tuple[Quote, ...]:
-        """The quotes found in a document's article text when it was indexed."""
-        return self.analysis.quotes.get(doc_id, ())
-
-    def meta(self) -> dict:
-        return {"model": self.model, "dimension": self.dense.dim, "dense_kind": self.config.dense_kind,
-                "recipe": INDEX_RECIPE, "sentence_vectors": self.config.sentence_vectors,
-                "chunk": self.config.chunk.to_dict(), "documents": len(self.documents),
-                "passages": len(self.passages), "vectors": len(self.window_passage),
-                "analysis": dict(self.analysis.versions),
-                **({"model_path": self.model_path} if self.model_path else {})}
-
-
-def build_index(documents: Sequence[Document], embedder: Embedder, config: IndexConfig = IndexConfig(),
+def build_index(documents: Sequence[Document], embedder: Embedder,
+                config: IndexConfig = IndexConfig(),  # noqa: B008 (frozen; pyproject knows it as index.build's)
                 progress: bool | None = None, analysers: Sequence[Analyser] = ()) -> CorpusIndex:
     """Chunk, embed, analyse and index `documents` from scratch; `analysers` also run on later additions."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
@@ -175,52 +99,13 @@ def merge_batch(index: CorpusIndex, batch: Batch, *, replace: bool = False) -> C
                          "(qa add --replace) to replace them, delete them first, or give new ids")
     if clashes:
         index = delete_documents(index, clashes)
-    # A copy, so searches running on the old index (the web app) never see half an update.
-    dense = index.dense.copy()
-    if len(batch.vectors):
-        dense.add(batch.vectors)
-    documents = {**index.documents, **{d.id: d for d in batch.documents}}
-    analysis = complete(merge(index.analysis, batch.analysis), list(documents.values()), index.analysers)
-    passages = index.passages + list(batch.passages)
-    return CorpusIndex(
-        documents=documents,
-        passages=passages,
-        window_passage=np.concatenate([index.window_passage, batch.window_passage + len(index.passages)]),
-        dense=dense,
-        lexical=index.lexical.extended(lexical_texts(batch.passages, analysis.quotes)),  # only the new tokenised
-        model=index.model, config=index.config,
-        sentence_vectors=np.concatenate([index.sentence_vectors, batch.sentence_vectors]),
-        model_path=index.model_path or batch.model_path,
-        analysis=analysis, analysers=index.analysers,
-    )
-
-
-def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
-    """A new index without the documents `doc_ids` and their comments; nothing is embedded or tokenised again
-    (the kept vectors are copied; BM25 is rescored from the kept passages' stored term counts)."""
-    if isinstance(doc_ids, str):
-        raise InputError(f"doc_ids must be a list of document ids, got the string {doc_ids!r}")
-    gone = list(dict.fromkeys(doc_ids))
-    unknown = [d for d in gone if d not in index.documents]
-    if unknown or not gone:
-        raise InputError(f"no document with id {', '.join(map(repr, unknown[:5]))} in this index; "
-                         "`qa docs --index DIR` lists the ids" if unknown else "give at least one document id")
-    removed = np.array([p.doc_id in set(gone) for p in index.passages], dtype=bool)
-    new_row = np.cumsum(~removed) - 1  # a kept passage's row after the removal
-    window_removed = removed[index.window_passage] if len(index.window_passage) else np.zeros(0, dtype=bool)
-    sentence_removed = np.repeat(removed, np.diff(index.sentence_start))
-    passages = [p for p, drop in zip(index.passages, removed) if not drop]
-    analysis = without(index.analysis, gone, [p for p, drop in zip(index.passages, removed) if drop])
-    return CorpusIndex(
-        documents={d: doc for d, doc in index.documents.items() if d not in set(gone)},
-        passages=passages,
-        window_passage=new_row[index.window_passage[~window_removed]].astype(np.int64),
-        dense=index.dense.without(np.flatnonzero(window_removed)),
-        lexical=index.lexical.without(np.flatnonzero(removed)),
-        model=index.model, config=index.config,
-        sentence_vectors=index.sentence_vectors[~sentence_removed],
-        model_path=index.model_path, analysis=analysis, analysers=index.analysers,
-    )
+    dense = DenseIndex(batch.vectors.shape[1], EXACT)
+    dense.add(batch.vectors)  # normalised once, here; joined after the index's rows as they are
+    lexical = LexicalIndex.build(lexical_texts(batch.passages, batch.analysis.quotes), index.lexical.k1,
+                                 index.lexical.b)  # only the new passages are tokenised
+    part = CorpusIndex({d.id: d for d in batch.documents}, list(batch.passages), batch.window_passage, dense, lexical,
+                       index.model, index.config, batch.sentence_vectors, batch.model_path, analysis=batch.analysis)
+    return joined([index, part])
 
 
 def _model_path(embedder: Embedder) -> str | None:
@@ -297,113 +182,3 @@ class _QuoteSpans:
 def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:
     check_compatible({"model": index.model, "dimension": index.dense.dim},
                      {"model": embedder.name, "dimension": embedder.dimension})
-
-
-def save_index(index: CorpusIndex, folder: str | Path) -> int:
-    """Write the index folder atomically (the manifest last); returns the generation written, also set on
-    `index`. Concurrent writers must hold `index.store.writer_lock` (the Engine does)."""
-    files = {
-        "documents.jsonl": encode_jsonl(_document_dict(d) for d in index.documents.values()),
-        "passages.jsonl": encode_jsonl(_passage_dict(p) for p in index.passages),
-        "windows.npy": _npy(index.window_passage),
-        "sentence_vectors.npy": _npy(index.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
-    }
-    files.update(index.dense.to_files())
-    files.update(index.lexical.to_files())
-    files.update(analysis_files.to_files(index.analysis))
-    index.generation = write_index(Path(folder), files, index.meta())
-    return index.generation
-
-
-def load_index(folder: str | Path, embedder: Embedder | None = None,
-               analysers: Sequence[Analyser] = ()) -> CorpusIndex:
-    """Read and verify an index folder; with an embedder, also check it is the model the index was built with.
-
-    `analysers` run on documents added later; any whose rows the folder lacks (or holds from another
-    version) runs now over every document, in memory (saved with the next update)."""
-    meta, files, generation = read_index(Path(folder), with_generation=True)
-    if embedder is not None:
-        check_compatible(meta, {"model": embedder.name, "dimension": embedder.dimension})
-    try:
-        config = IndexConfig(ChunkConfig(**meta["chunk"]), meta["dense_kind"], meta.get("sentence_vectors", "separate"))
-        documents = {d.id: d for d in map(_document_from, decode_jsonl(files["documents.jsonl"]))}
-        passages = [_passage_from(row, documents) for row in decode_jsonl(files["passages.jsonl"])]
-        window_passage = np.load(io.BytesIO(files["windows.npy"]), allow_pickle=False).astype(np.int64)
-        dense = DenseIndex.from_files(files, meta["dimension"], meta["dense_kind"], rows=len(window_passage))
-        lexical = LexicalIndex.from_files(files)
-        sentence_vectors = _sentence_vectors(files["sentence_vectors.npy"])
-        analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages))
-    except (KeyError, ValueError, TypeError) as error:
-        raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
-    sentences = sum(len(p.sentences) for p in passages)
-    if len(lexical) != len(passages) or sentence_vectors.shape != (sentences, meta["dimension"]):
-        raise IndexCorruptError(
-            f"index at {folder} is inconsistent: {len(lexical)} lexical rows for {len(passages)} passages, "
-            f"sentence vectors of shape {sentence_vectors.shape} for {sentences} sentences; rebuild it with `qa index`")
-    model_path = meta.get("model_path")
-    return CorpusIndex(documents, passages, window_passage, dense, lexical, meta["model"], config,
-                       sentence_vectors,
-                       model_path if isinstance(model_path, str) else None,
-                       analysis=complete(analysis, list(documents.values()), analysers),
-                       analysers=tuple(analysers), generation=generation)
-
-
-# Field names read once: a shallow dict of a record is several times faster than dataclasses.asdict, which
-# deep-copies every value, and saving (every add and delete) encodes each passage and document of the index.
-_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
-_COMMENT_FIELDS = tuple(f.name for f in fields(Comment))
-_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage) if f.name not in ("text", "title"))  # from the document
-
-
-def _document_dict(document: Document) -> dict:
-    row = {name: getattr(document, name) for name in _DOCUMENT_FIELDS}
-    row["comments"] = [{name: getattr(c, name) for name in _COMMENT_FIELDS} for c in document.comments]
-    return row
-
-
-def _document_from(row: dict) -> Document:
-    comments = tuple(Comment(**c) for c in row.pop("comments"))
-    return Document(**row, comments=comments)
-
-
-def _passage_dict(passage: Passage) -> dict:
-    return {name: getattr(passage, name) for name in _PASSAGE_FIELDS}
-
-
-def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
-    document = documents[row["doc_id"]]
-    text = document.source_text(row["comment"])[row["start"]:row["end"]]
-    windows = tuple(tuple(w) for w in row.pop("windows"))
-    sentences = tuple(tuple(s) for s in row.pop("sentences"))
-    return Passage(**row, title=document.title, text=text, windows=windows, sentences=sentences)
-
-
-
-
-def _sentence_vectors(data: bytes) -> np.ndarray:
-    """The stored sentence vectors as SENTENCE_DTYPE: a read-only view of the file's bytes when they are stored
-    so (no second copy of the largest array while loading), converted from an older index's float32."""
-    array = _npy_view(data)
-    if array.dtype not in (np.float16, np.float32):
-        raise ValueError(f"sentence vectors of dtype {array.dtype}, expected float16 (or float32, older indexes)")
-    return array.astype(SENTENCE_DTYPE, copy=False)
-
-
-def _npy_view(data: bytes) -> np.ndarray:
-    """An .npy file's array over `data` itself, without copying it; np.load's copy for layouts this does not read."""
-    stream = io.BytesIO(data)
-    version = np.lib.format.read_magic(stream)
-    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-    if version not in readers:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    shape, fortran_order, dtype = readers[version](stream)
-    if fortran_order or dtype.hasobject:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    count = int(np.prod(shape, dtype=np.int64))
-    return np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell()).reshape(shape)
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()

@@ -103,6 +103,37 @@ class DenseIndex:
         index.dim, index.kind, index._index = self.dim, self.kind, faiss.clone_index(self._index)
         return index
 
+    def vectors(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The stored (unit) vectors of `rows`, or of every row, as float32 (n, dim)."""
+        if rows is None:
+            return self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise InputError(f"rows must lie in 0..{len(self) - 1}")
+        return self._index.reconstruct_batch(rows) if len(rows) else np.zeros((0, self.dim), np.float32)
+
+    @classmethod
+    def of_stored(cls, vectors: np.ndarray) -> DenseIndex:
+        """An exact index of `vectors` as they are: rows `vectors()` gave, already of unit length."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise InputError(f"vectors must have shape (n, dim), got {vectors.shape}")
+        index = cls(vectors.shape[1], EXACT)
+        if len(vectors):
+            index._index.add(vectors)
+        return index
+
+    def appended(self, others: list[DenseIndex]) -> DenseIndex:
+        """A copy with the stored vectors of `others` after its own rows, as stored: not normalised again, so
+        a row's vector is the same bits wherever it moves."""
+        index = self.copy()
+        for other in others:
+            if other.dim != self.dim:
+                raise InputError(f"vectors of dimension {other.dim} cannot join an index of dimension {self.dim}")
+            if len(other):
+                index._index.add(other.vectors())
+        return index
+
     def without(self, rows: np.ndarray) -> DenseIndex:
         """A copy without the vectors at `rows`; later rows move up, keeping their order. Nothing is embedded
         again: "exact" removes them from a FAISS clone, "hnsw" builds a new graph from the kept stored vectors."""

@@ -67,15 +67,18 @@ class LexicalIndex:
 
     @classmethod
     def _from_counts(cls, columns: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
-                     terms: list[str], k1: float, b: float) -> LexicalIndex:
-        """The index of (term column, row, count) entries: sorted into CSC by column then row, and scored.
-        Columns with no entry are dropped, so the vocabulary holds only terms the passages use."""
+                     terms: list[str], k1: float, b: float, *, ordered: bool = False) -> LexicalIndex:
+        """The index of (term column, row, count) entries: sorted into CSC by column then row (unless `ordered`:
+        already so), and scored. Columns with no entry are dropped, so the vocabulary holds only terms the
+        passages use."""
         used = np.bincount(columns, minlength=len(terms)) > 0
         if not used.all():
-            renumber = np.cumsum(used) - 1
+            renumber = np.cumsum(used) - 1  # keeps the order of the columns kept
             columns, terms = renumber[columns], [t for t, keep in zip(terms, used) if keep]
-        order = np.lexsort((rows, columns))
-        columns, rows, tf = columns[order], rows[order].astype(np.int32), tf[order].astype(np.int32)
+        if not ordered:
+            order = np.lexsort((rows, columns))
+            columns, rows, tf = columns[order], rows[order], tf[order]
+        rows, tf = rows.astype(np.int32), tf.astype(np.int32)
         df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         lengths = lengths.astype(np.int32)
@@ -90,34 +93,63 @@ class LexicalIndex:
     def extended(self, texts: list[str]) -> LexicalIndex:
         """A new index with `texts` appended as rows len(self)...; only they are tokenised."""
         _check_texts(texts)
-        vocab, terms = dict(self._vocab), list(self._terms)
-        new_columns, new_rows, new_tf, lengths = [], [], [], []
-        for offset, text in enumerate(texts):
+        return LexicalIndex.concatenated([self, LexicalIndex._counted(texts, self.k1, self.b)])
+
+    @classmethod
+    def _counted(cls, texts: list[str], k1: float, b: float) -> LexicalIndex:
+        vocab: dict[str, int] = {}
+        columns, rows, counts, lengths = [], [], [], []
+        for row, text in enumerate(texts):
             tokens = tokenize(text)
             lengths.append(len(tokens))
             for term, count in Counter(tokens).items():
-                if term not in vocab:
-                    vocab[term] = len(terms)
-                    terms.append(term)
-                new_columns.append(vocab[term])
-                new_rows.append(self._rows + offset)
-                new_tf.append(count)
-        columns, rows, tf = self._entries()
-        return LexicalIndex._from_counts(
-            np.concatenate([columns, np.array(new_columns, dtype=np.int64)]),
-            np.concatenate([rows, np.array(new_rows, dtype=np.int64)]),
-            np.concatenate([tf, np.array(new_tf, dtype=np.int32)]),
-            np.concatenate([self._lengths, np.array(lengths, dtype=np.int32)]), terms, self.k1, self.b)
+                columns.append(vocab.setdefault(term, len(vocab)))
+                rows.append(row)
+                counts.append(count)
+        return cls._from_counts(np.array(columns, dtype=np.int64), np.array(rows, dtype=np.int64),
+                                np.array(counts, dtype=np.int32), np.array(lengths, dtype=np.int32), list(vocab),
+                                k1, b)
+
+    @classmethod
+    def concatenated(cls, parts: list[LexicalIndex]) -> LexicalIndex:
+        """One index of `parts`' rows, the first part's rows first; nothing is tokenised. The parts must share
+        k1 and b. Each part's entries are in CSC order and its rows come after the earlier parts', so a stable
+        sort by column alone puts them in order: it merges sorted runs, no full sort of the larger part."""
+        first = parts[0]
+        if any((part.k1, part.b) != (first.k1, first.b) for part in parts):
+            raise InputError("lexical indexes to concatenate must share k1 and b")
+        vocab, terms = dict(first._vocab), list(first._terms)
+        columns, rows, counts, offset = [], [], [], 0
+        for part in parts:
+            part_columns, part_rows, part_tf = part._entries()
+            if part is not first:
+                to_global = np.empty(len(part._terms), dtype=np.int64)
+                for column, term in enumerate(part._terms):
+                    if term not in vocab:
+                        vocab[term] = len(terms)
+                        terms.append(term)
+                    to_global[column] = vocab[term]
+                part_columns = to_global[part_columns]
+            columns.append(part_columns)
+            rows.append(part_rows + offset)
+            counts.append(part_tf)
+            offset += len(part)
+        columns, rows, counts = np.concatenate(columns), np.concatenate(rows), np.concatenate(counts)
+        order = np.argsort(columns, kind="stable")
+        return LexicalIndex._from_counts(columns[order], rows[order], counts[order],
+                                         np.concatenate([part._lengths for part in parts]), terms, first.k1,
+                                         first.b, ordered=True)
 
     def without(self, rows: np.ndarray) -> LexicalIndex:
-        """A new index without the passages at `rows` (later rows move up); nothing is tokenised."""
+        """A new index without the passages at `rows` (later rows move up); nothing is tokenised or sorted
+        (the kept entries stay in order)."""
         removed = np.zeros(self._rows, dtype=bool)
         removed[np.asarray(rows, dtype=np.int64)] = True
         renumber = np.cumsum(~removed) - 1
         columns, entry_rows, tf = self._entries()
         keep = ~removed[entry_rows]
         return LexicalIndex._from_counts(columns[keep], renumber[entry_rows[keep]], tf[keep],
-                                         self._lengths[~removed], self._terms, self.k1, self.b)
+                                         self._lengths[~removed], self._terms, self.k1, self.b, ordered=True)
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
@@ -127,8 +159,7 @@ class LexicalIndex:
             raise InputError(f"k1 must be a finite number >= 0, got {k1!r}")
         if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b <= 1:
             raise InputError(f"b must be a number between 0 and 1, got {b!r}")
-        empty = cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), [], 0, float(k1), float(b))
-        return empty.extended(texts)
+        return cls._counted(texts, float(k1), float(b))
 
     def __len__(self) -> int:
         return self._rows

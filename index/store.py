@@ -1,9 +1,11 @@
 """A saved index: a folder of plain files plus manifest.json, written last and atomically.
 
 Each save is a new generation: files go to generation-stamped names ("dense.g0007.faiss") via temp
-file -> fsync -> os.replace, then the manifest that names them replaces the old one. A save killed
-at any moment therefore leaves the previous manifest and the files it names untouched; older
-generations and stray temp files are deleted only after the new manifest is durable.
+file -> fsync -> os.replace, then the manifest that names them replaces the old one. A save may also
+keep files of earlier generations, named in its manifest as they were (never rewritten, so never
+re-hashed). A save killed at any moment therefore leaves the previous manifest and the files it names
+untouched; files no manifest names any more and stray temp files are deleted only after the new
+manifest is durable.
 
 Readers need no lock (a reader that loses a race with a save reads the new generation). Writers take
 `writer_lock`, an exclusive flock on the folder's ".lock" file, so two processes updating one index
@@ -33,7 +35,8 @@ except ImportError:  # Windows: no flock
     fcntl = None
 
 # 2: indexing-time analysis (quotes.jsonl, terms.json, analysis.<name>.jsonl) is part of every index.
-FORMAT_VERSION = 2
+# 3: an index is segments (index/segments.py): a save writes only what changed and references the rest.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"  # hidden: an index folder's check and its clean-up both leave it alone
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -222,10 +225,13 @@ def current_generation(folder: str | Path) -> int | None:
     return generation if isinstance(generation, int) else None
 
 
-def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> int:
+def write_index(folder: Path, files: dict[str, bytes], meta: dict, *, keep: dict[str, dict] | None = None) -> int:
     """Save `files` (logical name -> bytes) and `meta` as a new generation of the index in `folder`;
-    returns the generation written."""
-    _check_files(files)
+    returns the generation written. `keep` (logical name -> its entry in the current manifest) names files
+    of earlier generations that the new one holds as they are: checked by size, neither read nor hashed."""
+    keep = dict(keep or {})
+    if files or not keep:
+        _check_files(files)
     if not isinstance(meta, dict):
         raise InputError(f"meta must be a dict, got {type(meta).__name__}")
     try:
@@ -235,8 +241,9 @@ def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> int:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _check_is_index_folder(folder)
+    _check_kept(folder, keep, files)
     generation = _next_generation(folder)
-    entries = {}
+    entries = dict(keep)
     for logical, data in files.items():
         name, data = stored_name(logical, generation), bytes(data)
         _write_atomic(folder, name, data)
@@ -254,6 +261,24 @@ def write_index(folder: Path, files: dict[str, bytes], meta: dict) -> int:
     _fsync_dir(folder)
     _remove_stale(folder, keep={entry["name"] for entry in entries.values()})
     return generation
+
+
+def _check_kept(folder: Path, keep: dict[str, dict], files: dict[str, bytes]) -> None:
+    """Refuse a kept entry that is malformed, also written anew, or whose file is not there as the entry says."""
+    for logical, entry in keep.items():
+        if logical in files:
+            raise InputError(f"file {logical!r} is both kept and written anew; give it once")
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and _STAMPED.fullmatch(entry["name"])
+                and isinstance(entry.get("size"), int) and isinstance(entry.get("sha256"), str)):
+            raise InputError(f"the kept entry for {logical!r} is not a manifest entry: {entry!r}")
+        try:
+            size = (folder / entry["name"]).stat().st_size
+        except FileNotFoundError:
+            raise IndexCorruptError(f"index file {logical} ({entry['name']}) is missing from {folder}; "
+                                    f"{_rebuild_hint(folder)}") from None
+        if size != entry["size"]:
+            raise IndexCorruptError(f"index file {logical} ({entry['name']}) in {folder} is {size} bytes, the "
+                                    f"manifest says {entry['size']}; {_rebuild_hint(folder)}")
 
 
 def read_manifest(folder: Path) -> dict:
@@ -304,16 +329,21 @@ def read_index(folder: Path, *, with_generation: bool = False):
     """The caller's meta and the files by logical name, each checked against the manifest's size and sha256
     (and the generation read, if `with_generation`). A save that replaces the files while they are being
     read is no error: the new generation is read instead."""
-    folder = Path(folder)
-    for attempt in range(5):
+    manifest, files = read_index_manifest(folder)
+    return (manifest["meta"], files, manifest.get("generation")) if with_generation else (manifest["meta"], files)
+
+
+def read_index_manifest(folder: Path) -> tuple[dict, dict[str, bytes]]:
+    """The manifest read (meta, generation, file entries) and the files it names, checked as `read_index` does."""
+    folder, attempts = Path(folder), 0
+    while True:
         manifest = read_manifest(folder)
         try:
-            files = _read_files(folder, manifest)
-            break
+            return manifest, _read_files(folder, manifest)
         except IndexCorruptError:
-            if attempt == 4 or current_generation(folder) == manifest.get("generation"):
+            attempts += 1
+            if attempts == 5 or current_generation(folder) == manifest.get("generation"):
                 raise  # the manifest did not move on: the damage is real
-    return (manifest["meta"], files, manifest.get("generation")) if with_generation else (manifest["meta"], files)
 
 
 def _read_files(folder: Path, manifest: dict) -> dict[str, bytes]:

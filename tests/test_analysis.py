@@ -19,6 +19,7 @@ from index.ingest import load_documents
 from index.lexical import tokenize
 from index.records import ARTICLE
 from index.speakers import find_quotes
+from index.store import FORMAT_VERSION
 from qa.analysis import ANALYSERS, commissioning_facts, stored_facts_where
 from qa.commissioning import extract_all
 from qa.engine import Engine
@@ -124,10 +125,10 @@ def test_deleting_drops_exactly_what_the_documents_brought(documents):
 def test_an_index_of_the_previous_format_is_refused_with_the_way_out(tmp_path, documents):
     save_index(build_index(documents[:1], KeywordEmbedder(VOCABULARY), SMALL_CHUNKS, analysers=ANALYSERS), tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["format_version"] = 1
+    manifest["format_version"] = FORMAT_VERSION - 1
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match=r"format version 1, this library reads format version 2; "
-                                                r"rebuild it with `qa index PATH --out"):
+    with pytest.raises(IndexCorruptError, match=rf"format version {FORMAT_VERSION - 1}, this library reads format "
+                                                rf"version {FORMAT_VERSION}; rebuild it with `qa index PATH --out"):
         Engine.load(tmp_path, embedder=KeywordEmbedder(VOCABULARY))
 
 
