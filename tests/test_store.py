@@ -210,3 +210,47 @@ def test_stored_jsonl_keeps_line_breaks_json_holds_raw_and_names_a_bad_line():
     assert decode_jsonl(encode_jsonl(rows)) == rows
     with pytest.raises(ValueError, match=r"passages\.jsonl line 2: not valid JSON"):
         decode_jsonl(b'{"a": 1}\n{"a": \n', "passages.jsonl")
+
+
+def test_kept_files_stay_as_they_were_and_others_of_their_generation_go(tmp_path):
+    write_index(tmp_path, FILES, META)
+    kept = {"dense.faiss": read_manifest(tmp_path)["files"]["dense.faiss"]}
+    write_index(tmp_path, {"passages.jsonl": b"new"}, META, keep=kept)
+    assert read_manifest(tmp_path)["files"]["dense.faiss"] == kept["dense.faiss"]
+    assert read_index(tmp_path) == (META, {"dense.faiss": FILES["dense.faiss"], "passages.jsonl": b"new"})
+    assert sorted(os.listdir(tmp_path)) == ["dense.g0001.faiss", MANIFEST, "passages.g0002.jsonl"]
+
+
+def test_a_kept_file_that_is_missing_changed_or_also_written_is_refused_and_nothing_is_saved(tmp_path):
+    write_index(tmp_path, FILES, META)
+    entries = read_manifest(tmp_path)["files"]
+    with pytest.raises(InputError, match=r"'dense.faiss' is both kept and written anew"):
+        write_index(tmp_path, {"dense.faiss": b"x"}, META, keep={"dense.faiss": entries["dense.faiss"]})
+    _stored_path(tmp_path, "lexical.vocab.json").write_bytes(b'["nhs", "gp"]')
+    with pytest.raises(IndexCorruptError, match=r"lexical.vocab.json \(lexical.vocab.g0001.json\) .* 13 bytes, "
+                                                r"the manifest says 7"):
+        write_index(tmp_path, {"passages.jsonl": b"new"}, META, keep={"lexical.vocab.json": entries["lexical.vocab.json"]})
+    _stored_path(tmp_path, "dense.faiss").unlink()
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss \(dense.g0001.faiss\) is missing"):
+        write_index(tmp_path, {"passages.jsonl": b"new"}, META, keep={"dense.faiss": entries["dense.faiss"]})
+    assert read_manifest(tmp_path)["generation"] == 1
+
+
+# The same child, keeping the first generation's dense.faiss: two data files and the manifest land.
+KEEPING_CHILD = CHILD.replace('write_index(Path(sys.argv[1]), big, {"model": "second"})', textwrap.dedent('''
+    from index.store import read_manifest
+    kept = {"dense.faiss": read_manifest(Path(sys.argv[1]))["files"]["dense.faiss"]}
+    del big["dense.faiss"]
+    write_index(Path(sys.argv[1]), big, {"model": "second"}, keep=kept)'''))
+
+
+@pytest.mark.parametrize("kill_at, survivor", [("replace:1", "first"), ("replace:2", "first"), ("replace:3", "second")])
+def test_a_save_that_keeps_files_killed_midway_leaves_a_loadable_index(tmp_path, kill_at, survivor):
+    write_index(tmp_path, FILES, {"model": "first"})
+    env = {**os.environ, "STORE_TEST_KILL_AT": kill_at, "PYTHONPATH": str(REPO)}
+    child = subprocess.run([sys.executable, "-c", KEEPING_CHILD, str(tmp_path)], env=env, cwd=REPO,
+                           capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    meta, files = read_index(tmp_path)
+    assert meta == {"model": survivor} and files["dense.faiss"] == FILES["dense.faiss"]
+    assert (files == FILES) if survivor == "first" else set(files) == {"passages.jsonl", "dense.faiss", "extra.npy"}
