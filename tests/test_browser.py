@@ -208,9 +208,6 @@ def test_phone_width_reads_without_sideways_scrolling(open_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
 
 
-@pytest.mark.xfail(strict=True, reason="the cited sentence sits deep in a long comment thread and the article "
-                   "view's js_on_load scroll does not run when the view updates (found when the answer model "
-                   "began citing that sentence; see the session note)")
 def test_phone_width_scrolls_the_cited_sentence_into_view(open_page):
     page = _open_a_comment_source_at_phone_width(open_page)
     assert in_view(page, "#qa-article #qa-focus mark")

@@ -53,7 +53,9 @@ element.addEventListener('keydown', (event) => {
 """
 # The article view brings its highlighted passage into sight whenever the server sends a new article:
 # inside the panel's own scroll box, just under the sticky title; then the panel's top onto the page.
-# Its tab may still be hidden when the value arrives, so it waits (briefly) until the panel has a size.
+# A comment's passage can be taller than the panel, so when the marked sentence would fall below it, the
+# sentence itself goes to the top. Its tab may still be hidden when the value arrives, so it waits (briefly)
+# until the panel has a size.
 SCROLL_TO_FOCUS = f"""
 const reveal = (tries) => {{
   const focus = element.querySelector('#{render.FOCUS_ID}');
@@ -61,13 +63,21 @@ const reveal = (tries) => {{
   if (!element.offsetParent) {{ if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }}
   let box = element.parentElement;
   while (box && box !== document.body && getComputedStyle(box).overflowY !== 'auto') box = box.parentElement;
-  if (!box || box === document.body) box = element;
+  const panel = box && box !== document.body ? box : null;
   const title = element.querySelector('.qa-doc header');
   const room = (title ? title.offsetHeight : 0) + 24;
-  box.scrollTop += focus.getBoundingClientRect().top - box.getBoundingClientRect().top - room;
-  const top = box.getBoundingClientRect().top;
+  const mark = focus.querySelector('mark') || focus;
+  const height = panel ? panel.clientHeight : window.innerHeight;
+  const tall = mark.getBoundingClientRect().bottom - focus.getBoundingClientRect().top > height - room - 24;
+  const target = tall ? mark : focus;
+  if (!panel) {{ window.scrollBy({{top: target.getBoundingClientRect().top - room}}); return; }}
+  panel.scrollTop += target.getBoundingClientRect().top - panel.getBoundingClientRect().top - room;
+  const top = panel.getBoundingClientRect().top;
   if (top < 0 || top > window.innerHeight - 240) window.scrollBy({{top: top - 60}});
 }};
+// The view mounts only when its tab first opens, already holding that first article, and watch() reports
+// only later changes: without this call the first source opened never scrolls.
+reveal(40);
 watch('value', () => reveal(40));
 """
 
