@@ -182,11 +182,20 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
         dense=index.dense.without(np.flatnonzero(window_removed)),
         lexical=index.lexical.without(np.flatnonzero(removed)),
         model=index.model, config=index.config,
-        sentence_vectors=index.sentence_vectors[~np.repeat(removed, sentence_counts)],
+        sentence_vectors=_kept_rows(index.sentence_vectors, index.sentence_start, removed),
         model_path=index.model_path, analysis=analysis, analysers=index.analysers,
         stored=index.stored.deleting(gone) if index.stored else None,
         derived=(sentence_start, {p.id: row for row, p in enumerate(passages)}, articles),
     )
+
+
+def _kept_rows(sentence_vectors: np.ndarray, sentence_start: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """The sentence vectors of the passages not `removed`: the kept runs copied as slices, not gathered row by
+    row through a mask (a document's passages, so its sentences, are one run)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], removed, [False]]).astype(np.int8)))
+    starts, ends = sentence_start[edges[0::2]], sentence_start[edges[1::2]]  # removed runs, in sentence rows
+    kept = zip(np.concatenate([[0], ends]), np.concatenate([starts, [len(sentence_vectors)]]))
+    return np.concatenate([sentence_vectors[a:b] for a, b in kept])
 
 
 def documents_data(index: CorpusIndex, doc_ids: set[str]) -> SegmentData:

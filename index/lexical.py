@@ -113,43 +113,67 @@ class LexicalIndex:
     @classmethod
     def concatenated(cls, parts: list[LexicalIndex]) -> LexicalIndex:
         """One index of `parts`' rows, the first part's rows first; nothing is tokenised. The parts must share
-        k1 and b. Each part's entries are in CSC order and its rows come after the earlier parts', so a stable
-        sort by column alone puts them in order: it merges sorted runs, no full sort of the larger part."""
+        k1 and b. The later parts (an add: a few passages) are joined first, then their entries are inserted
+        into the first part's columns: its arrays are copied once, never sorted again."""
         first = parts[0]
         if any((part.k1, part.b) != (first.k1, first.b) for part in parts):
             raise InputError("lexical indexes to concatenate must share k1 and b")
-        vocab, terms = dict(first._vocab), list(first._terms)
+        if len(parts) == 1:
+            return first
+        rest = parts[1] if len(parts) == 2 else cls._sorted_together(parts[1:])
+        return first._with_rows_of(rest)
+
+    @classmethod
+    def _sorted_together(cls, parts: list[LexicalIndex]) -> LexicalIndex:
+        """`concatenated` by one stable sort of all entries by column: each part's entries are in CSC order
+        and its rows come after the earlier parts', so sorting by column alone puts them in order."""
+        vocab, terms = {}, []
         columns, rows, counts, offset = [], [], [], 0
         for part in parts:
             part_columns, part_rows, part_tf = part._entries()
-            if part is not first:
-                to_global = np.empty(len(part._terms), dtype=np.int64)
-                for column, term in enumerate(part._terms):
-                    if term not in vocab:
-                        vocab[term] = len(terms)
-                        terms.append(term)
-                    to_global[column] = vocab[term]
-                part_columns = to_global[part_columns]
-            columns.append(part_columns)
+            columns.append(_global_columns(part._terms, vocab, terms)[part_columns])
             rows.append(part_rows + offset)
             counts.append(part_tf)
             offset += len(part)
         columns, rows, counts = np.concatenate(columns), np.concatenate(rows), np.concatenate(counts)
         order = np.argsort(columns, kind="stable")
-        return LexicalIndex._from_counts(columns[order], rows[order], counts[order],
-                                         np.concatenate([part._lengths for part in parts]), terms, first.k1,
-                                         first.b, ordered=True)
+        return cls._from_counts(columns[order], rows[order], counts[order],
+                                np.concatenate([part._lengths for part in parts]), terms, parts[0].k1,
+                                parts[0].b, ordered=True)
+
+    def _with_rows_of(self, other: LexicalIndex) -> LexicalIndex:
+        """This index with `other`'s rows after its own: each of other's entries is inserted at the end of its
+        term's column (its row is after every row there); terms new to this index get columns at the end."""
+        terms = list(self._terms)
+        vocab = dict(self._vocab)
+        other_columns, other_rows, other_tf = other._entries()
+        columns = _global_columns(other._terms, vocab, terms)[other_columns]
+        order = np.argsort(columns, kind="stable")  # keeps each column's rows ascending
+        columns, rows, tf = columns[order], (other_rows[order] + self._rows).astype(np.int32), other_tf[order]
+        indptr = np.concatenate([self._indptr, np.full(len(terms) - len(self._terms), self._indptr[-1])])
+        at = indptr[columns + 1]  # after the column's own entries
+        indices, counts = np.insert(self._indices, at, rows), np.insert(self._tf, at, tf.astype(self._tf.dtype))
+        indptr = indptr + np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=len(terms)))])
+        lengths = np.concatenate([self._lengths, other._lengths]).astype(np.int32)
+        return LexicalIndex(_weights(indices, indptr, counts, lengths, self.k1, self.b), indices, indptr, terms,
+                            len(lengths), self.k1, self.b, counts, lengths)
 
     def without(self, rows: np.ndarray) -> LexicalIndex:
-        """A new index without the passages at `rows` (later rows move up); nothing is tokenised or sorted
-        (the kept entries stay in order)."""
+        """A new index without the passages at `rows` (later rows move up); nothing is tokenised or sorted: the
+        kept entries stay in CSC order, so only the row numbers and the column ends are worked out again."""
         removed = np.zeros(self._rows, dtype=bool)
         removed[np.asarray(rows, dtype=np.int64)] = True
-        renumber = np.cumsum(~removed) - 1
-        columns, entry_rows, tf = self._entries()
-        keep = ~removed[entry_rows]
-        return LexicalIndex._from_counts(columns[keep], renumber[entry_rows[keep]], tf[keep],
-                                         self._lengths[~removed], self._terms, self.k1, self.b, ordered=True)
+        kept = ~removed[self._indices]
+        renumber = (np.cumsum(~removed) - 1).astype(np.int32)
+        indices, tf, lengths = renumber[self._indices[kept]], self._tf[kept], self._lengths[~removed]
+        ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[self._indptr]  # kept entries before each column
+        df, terms = np.diff(ends), self._terms
+        if not df.all():  # drop the terms no kept passage uses
+            terms = [t for t, count in zip(terms, df) if count]
+            df = df[df > 0]
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return LexicalIndex(_weights(indices, indptr, tf, lengths, self.k1, self.b), indices, indptr, terms,
+                            len(lengths), self.k1, self.b, tf, lengths)
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
@@ -236,6 +260,17 @@ class LexicalIndex:
                                     f"lengths of {lengths.dtype} for {rows} rows (integers, one per row)")
         k1, b = float(params.get("k1", 1.5)), float(params.get("b", 0.75))
         return cls(_weights(indices, indptr, tf, lengths, k1, b), indices, indptr, terms, rows, k1, b, tf, lengths)
+
+
+def _global_columns(part_terms: list[str], vocab: dict[str, int], terms: list[str]) -> np.ndarray:
+    """Each of a part's terms' column in the joined vocabulary (`vocab` and `terms`, extended with the new)."""
+    columns = np.empty(len(part_terms), dtype=np.int64)
+    for column, term in enumerate(part_terms):
+        if term not in vocab:
+            vocab[term] = len(terms)
+            terms.append(term)
+        columns[column] = vocab[term]
+    return columns
 
 
 def _weights(rows: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
