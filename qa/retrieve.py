@@ -7,7 +7,10 @@ filters applied there; BM25's candidates get their exact dense scores from their
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +19,7 @@ from index.build import CorpusIndex
 from index.embed import Embedder
 from index.lexical import tokenize
 from index.options import KIND_FILTERS, MODES
-from index.records import COMMENT, Passage
+from index.records import ARTICLE, COMMENT, Passage
 from qa.errors import InputError
 from qa.errors import check_k as check_errors_k
 from qa.plain_words import expansion
@@ -88,6 +91,11 @@ class Retriever:
         # Passage row -> its first window row and its number of windows (window_passage is in passage order).
         self._window_start = np.searchsorted(index.window_passage, np.arange(len(index.passages) + 1))
         self._window_count = np.diff(self._window_start)
+        is_comment_window = self._is_comment[index.window_passage]
+        # Per kind, the windows FAISS may return (None: every window, so no filter to apply).
+        self._windows_of_kind = {name: None if mask.all() else mask
+                                 for name, mask in ((ARTICLE, ~is_comment_window), (COMMENT, is_comment_window))}
+        self._shared = SharedWork()
 
     def search(self, query: str, k: int = 10, *, kind: str = "both", doc_ids: Sequence[str] | None = None,
                mode: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
@@ -105,7 +113,8 @@ class Retriever:
         lexical = self._lexical_scores(query) if mode != "dense" else None
         lexical_top = None if lexical is None else _top(lexical, allowed, self.config.candidates)
         dense = None if mode == "lexical" else self._dense_scores(
-            query if vector is None else vector, allowed, max(k, self.config.candidates), lexical_top)
+            query if vector is None else vector, allowed, max(k, self.config.candidates), lexical_top,
+            kind if doc_ids is None else None)
         fused = self._fuse(lexical, dense, allowed, self._dense_weight(query), lexical_top)
         ranked = allowed & np.isfinite(fused)
         if mode == "lexical":
@@ -139,7 +148,11 @@ class Retriever:
 
     def _lexical_scores(self, query: str) -> np.ndarray:
         """BM25 for the question's own words, plus (at a lower weight) the reporting terms for the everyday
-        names it uses ("town hall" -> local authority) that it does not already contain."""
+        names it uses ("town hall" -> local authority) that it does not already contain; read-only, shared by
+        the searches of one question."""
+        return self._shared.get(("lexical", query), lambda: _read_only(self._score_lexically(query)))
+
+    def _score_lexically(self, query: str) -> np.ndarray:
         scores = self.index.lexical.scores(query)
         extra = expansion(query)
         if extra and self.config.expansion_weight:
@@ -161,7 +174,7 @@ class Retriever:
         return self.embedder.encode([query])
 
     def _dense_scores(self, query: str | np.ndarray, allowed: np.ndarray, n: int,
-                      also: np.ndarray | None = None) -> np.ndarray:
+                      also: np.ndarray | None = None, kind: str | None = None) -> np.ndarray:
         """Best window cosine of the n allowed passages nearest the query (searched with the filter inside
         FAISS) and of the passages `also` marks (BM25's candidates: fusion compares them on both sides);
         -inf for every other passage."""
@@ -169,13 +182,29 @@ class Retriever:
         scores = np.full(len(self.index.passages), -np.inf, dtype=np.float64)
         if len(self.index.window_passage) == 0:
             return scores
-        window_allowed = None if allowed.all() else allowed[self.index.window_passage]
-        for passage, score in self.index.dense.best_per_group(vector, n, self.index.window_passage, window_allowed):
+        nearest = self._nearest_of_kind(vector, kind, n) if kind else self.index.dense.best_per_group(
+            vector, n, self.index.window_passage, allowed[self.index.window_passage])
+        for passage, score in nearest:
             scores[passage] = score
         if also is not None:
             missing = np.flatnonzero(also & np.isinf(scores))
             scores[missing] = self._best_windows(vector, missing)
         return scores
+
+    def _nearest_of_kind(self, vector: np.ndarray, kind: str, n: int) -> list[tuple[int, float]]:
+        """The n passages of `kind` nearest the query, best first, as (passage row, best window cosine).
+
+        `ask` searches one question three times (the preferred side, the other side, both), and each search
+        used to scan every vector of the archive. Each side is now searched once per question, inside FAISS
+        with its filter, and kept for the question's other searches; "both" merges the two sides' rankings
+        (the n best of all passages are among the n best of each side)."""
+        def side(name: str) -> list[tuple[int, float]]:
+            return self._shared.get(("dense", name, n, vector.tobytes()), lambda: self.index.dense.best_per_group(
+                vector, n, self.index.window_passage, self._windows_of_kind[name]))
+
+        if kind != "both":
+            return side(kind)
+        return list(heapq.merge(side(ARTICLE), side(COMMENT), key=lambda pair: -pair[1]))[:n]
 
     def _best_windows(self, vector: np.ndarray, passages: np.ndarray) -> np.ndarray:
         """Each passage's best window cosine, from its stored window vectors; -inf for one with no window."""
@@ -220,6 +249,34 @@ def _hit(rank: int, passage: Passage, score: float, lexical_score: float | None 
     return Hit(rank=rank, score=score, passage_id=passage.id, doc_id=passage.doc_id, title=passage.title,
                kind=passage.kind, author=passage.author, start=passage.start, end=passage.end, text=passage.text,
                comment=passage.comment, lexical_score=lexical_score, dense_score=dense_score)
+
+
+class SharedWork:
+    """Results of corpus-wide work (BM25 scores, the dense ranking) kept for the last few queries, so the
+    searches one question makes reuse them; thread-safe. A Retriever is made anew whenever its index
+    changes, so nothing stale is served."""
+
+    def __init__(self, size: int = 8):
+        self._size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, compute: Callable[[], object]):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()  # outside the lock: other questions go on meanwhile
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:

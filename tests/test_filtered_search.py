@@ -60,7 +60,7 @@ class ExhaustiveRetriever(Retriever):
     """Every passage's dense score, from every window: what the retriever computed before filters were pushed
     into FAISS (the reference its rankings must equal)."""
 
-    def _dense_scores(self, query, allowed, n, also=None):
+    def _dense_scores(self, query, allowed, n, also=None, kind=None):
         vector = self.query_vector(query) if isinstance(query, str) else query
         cosines = self.index.dense.similarities(vector, np.arange(len(self.index.window_passage)))
         scores = np.full(len(self.index.passages), -np.inf)
@@ -119,8 +119,23 @@ def test_a_filtered_search_asks_faiss_for_a_few_allowed_rows_and_gets_k_hits(den
         assert k <= 2 * 10 < windows
         assert allowed is not None and allowed.sum() == comments  # one window a comment
     calls.clear()
-    retriever.search(QUERIES[0], 10, mode="dense")
-    assert [(k, allowed) for k, allowed in calls] == [(20, None)]  # unfiltered: no mask at all
+    Retriever(index, embedder, RetrievalConfig(candidates=10)).search(QUERIES[0], 10, mode="dense")
+    # both kinds: each side searched with its filter, and their top 10s merged
+    assert [(k, allowed.sum()) for k, allowed in calls] == [(20, windows - comments), (20, comments)]
+
+
+def test_the_searches_of_one_question_scan_each_side_once(index, monkeypatch):
+    """`ask` searches the preferred side, the other side and both kinds for one question (with its vector):
+    two FAISS searches in all, where each search used to scan the archive again."""
+    embedder = ProjectedEmbedder()
+    retriever = Retriever(index, embedder, RetrievalConfig(candidates=10))
+    calls = _record_searches(index.dense, monkeypatch)
+    vector = retriever.query_vector(QUERIES[1])
+    rankings = [_ranking(retriever.search(QUERIES[1], k, kind=kind, vector=vector))
+                for k, kind in ((5, "article"), (2, "comment"), (5, "both"))]
+    assert len(calls) == 2
+    fresh = Retriever(index, embedder, RetrievalConfig(candidates=10))  # nothing shared yet
+    assert rankings[2] == _ranking(fresh.search(QUERIES[1], 5, kind="both", vector=vector))
 
 
 def test_the_files_backend_pushes_filters_into_faiss_too(index, monkeypatch):
