@@ -172,6 +172,15 @@ CHILD = textwrap.dedent(
 )
 
 
+def _save_killed_at(folder, child_code: str, kill_at: str) -> None:
+    """Save generation one, then run `child_code` (a second save) in a process SIGKILLed at `kill_at`."""
+    write_index(folder, FILES, {"model": "first"})
+    env = {**os.environ, "STORE_TEST_KILL_AT": kill_at, "PYTHONPATH": str(REPO)}
+    child = subprocess.run([sys.executable, "-c", child_code, str(folder)], env=env, cwd=REPO,
+                           capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+
+
 @pytest.mark.parametrize(
     "kill_at, survivor",
     [
@@ -182,12 +191,7 @@ CHILD = textwrap.dedent(
     ],
 )
 def test_save_killed_midway_leaves_a_loadable_index(tmp_path, kill_at, survivor):
-    write_index(tmp_path, FILES, {"model": "first"})
-    env = {**os.environ, "STORE_TEST_KILL_AT": kill_at, "PYTHONPATH": str(REPO)}
-    child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], env=env, cwd=REPO,
-                           capture_output=True, timeout=120)
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
-
+    _save_killed_at(tmp_path, CHILD, kill_at)
     meta, files = read_index(tmp_path)
     assert meta == {"model": survivor}
     if survivor == "first":
@@ -246,11 +250,7 @@ KEEPING_CHILD = CHILD.replace('write_index(Path(sys.argv[1]), big, {"model": "se
 
 @pytest.mark.parametrize("kill_at, survivor", [("replace:1", "first"), ("replace:2", "first"), ("replace:3", "second")])
 def test_a_save_that_keeps_files_killed_midway_leaves_a_loadable_index(tmp_path, kill_at, survivor):
-    write_index(tmp_path, FILES, {"model": "first"})
-    env = {**os.environ, "STORE_TEST_KILL_AT": kill_at, "PYTHONPATH": str(REPO)}
-    child = subprocess.run([sys.executable, "-c", KEEPING_CHILD, str(tmp_path)], env=env, cwd=REPO,
-                           capture_output=True, timeout=120)
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    _save_killed_at(tmp_path, KEEPING_CHILD, kill_at)
     meta, files = read_index(tmp_path)
     assert meta == {"model": survivor} and files["dense.faiss"] == FILES["dense.faiss"]
     assert (files == FILES) if survivor == "first" else set(files) == {"passages.jsonl", "dense.faiss", "extra.npy"}
