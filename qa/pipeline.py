@@ -32,7 +32,7 @@ from qa.answer_model import AnswerModel, Calibration
 from qa.commissioning import CommissioningFact
 from qa.place_fit import elsewhere
 from qa.question import Question
-from qa.speakers import Quote, speaker_of
+from qa.speakers import Quote, Speakers
 from qa.types import Answer, Hit
 from qa.who_answers import MAX_FACTS, fact_test
 
@@ -49,6 +49,7 @@ class AnswerPipeline:
         self._model = model  # None: the shipped model, loaded on the first question
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
+        self._speakers: dict[str, Speakers] = {}  # per document, made when an answer first reads it
 
     def ask(self, question: Question, k: int, kind: str, doc_ids: Sequence[str] | None, mode: str | None) -> Answer:
         config = self.settings()
@@ -111,7 +112,10 @@ class AnswerPipeline:
 
     def speaker(self, doc_id: str, start: int, end: int) -> Quote | None:
         """The quote spoken in [start, end) of an article, when the text says who speaks."""
-        return speaker_of(self.index.quotes(doc_id), start, end)  # found when the document was indexed
+        speakers = self._speakers.get(doc_id)
+        if speakers is None:  # (two threads may both make it: the same one, so either may be kept)
+            speakers = self._speakers[doc_id] = Speakers(self.index.quotes(doc_id))  # found when indexed
+        return speakers.speaker_of(start, end)
 
     def _sentence_scorer(self) -> SentenceScorer:
         if self._scorer is None:

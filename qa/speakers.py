@@ -10,6 +10,7 @@ from index.speakers import (
     ORGANISATION,
     PERSON,
     Quote,
+    Speakers,
     find_quotes,
     quotes_in_files,
     sentence_speakers,
@@ -17,5 +18,5 @@ from index.speakers import (
     straighten_quotes,
 )
 
-__all__ = ["DOCUMENT", "GROUP", "ORGANISATION", "PERSON", "Quote", "find_quotes", "quotes_in_files",
+__all__ = ["DOCUMENT", "GROUP", "ORGANISATION", "PERSON", "Quote", "Speakers", "find_quotes", "quotes_in_files",
            "sentence_speakers", "speaker_of", "straighten_quotes"]

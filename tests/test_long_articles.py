@@ -10,7 +10,8 @@ import pytest
 
 from eval.scale_benchmark import article
 from index.records import Document
-from index.speakers import find_quotes
+from index.sentences import split_sentences
+from index.speakers import Speakers, find_quotes, speaker_of
 from qa.commissioning import extract_facts
 
 
@@ -37,3 +38,19 @@ def test_eight_times_the_text_costs_about_eight_times_the_time(work):
     assert 7 < len(long.text) / len(short.text) < 9
     ratio = _seconds(work, long) / _seconds(work, short)
     assert ratio < 16, f"8x the text took {ratio:.1f}x the time: extraction is not linear in the text's length"
+
+
+def test_speakers_of_a_long_article_are_those_speaker_of_finds_over_every_quote():
+    """`Speakers` reads only the quotes overlapping a span (an answer asks for the speaker of each sentence it
+    reads: over a 5 MB article's thousands of quotes that was most of a question's time); it must choose what
+    the plain scan over every quote chooses, ties included, for sentences and for arbitrary spans."""
+    text = _article(320).text
+    quotes = find_quotes(text)
+    assert len(quotes) > 100
+    speakers = Speakers(quotes)
+    rng = random.Random(3)
+    spans = [(s, e) for s, e in split_sentences(text)]
+    spans += [(a, a + rng.randint(0, 400)) for a in (rng.randrange(len(text)) for _ in range(300))]
+    assert sum(speaker_of(quotes, s, e) is not None for s, e in spans) > 50  # the test reaches quoted text
+    for start, end in spans:
+        assert speakers.speaker_of(start, end) == speaker_of(quotes, start, end), (start, end)
