@@ -5,8 +5,6 @@ index in memory and its changes that embed nothing are in corpus_index.py, savin
 """
 from __future__ import annotations
 
-import bisect
-import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from index.options import EXACT
 from index.records import Document, Passage
 from index.saved import load_index, save_index
 from index.segments import SENTENCE_DTYPE
-from index.speakers import Quote
+from index.speakers import Quote, QuoteSpans
 from index.store import check_compatible
 
 # The front door of index building: the records and operations other modules hold are named here too.
@@ -147,36 +145,17 @@ def lexical_texts(passages: Sequence[Passage], quotes: dict[str, Sequence[Quote]
     The title and the speakers are part of what a passage is about: a quote's paragraph often says
     only "he told Pulse", its speaker named a paragraph earlier.
     """
-    overlapping = _QuoteSpans(quotes)
+    by_doc: dict[str, QuoteSpans] = {}
     texts = []
     for passage in passages:
-        speakers = [] if passage.comment is not None else list(dict.fromkeys(
-            q.speaker for q in overlapping(passage.doc_id, passage.start, passage.end)))
+        speakers = []
+        if passage.comment is None:
+            if passage.doc_id not in by_doc:  # in text order, so a passage names its speakers in that order
+                by_doc[passage.doc_id] = QuoteSpans(sorted(quotes.get(passage.doc_id, ()), key=lambda q: q.start))
+            overlapping = by_doc[passage.doc_id].overlapping(passage.start, passage.end)
+            speakers = list(dict.fromkeys(q.speaker for q in overlapping))
         texts.append("\n".join([passage.title, *speakers, passage.text]))
     return texts
-
-
-class _QuoteSpans:
-    """The quotes of a document that overlap a span, in text order, without reading all its quotes each
-    time (a long article has thousands of quotes and of passages)."""
-
-    def __init__(self, quotes: dict[str, Sequence[Quote]]):
-        self._quotes = quotes
-        self._by_doc: dict[str, tuple[list[Quote], list[int], list[int]]] = {}
-
-    def __call__(self, doc_id: str, start: int, end: int) -> list[Quote]:
-        if doc_id not in self._by_doc:
-            ordered = sorted(self._quotes.get(doc_id, ()), key=lambda q: q.start)
-            reach = list(itertools.accumulate((q.end for q in ordered), max))  # furthest end so far
-            self._by_doc[doc_id] = ordered, [q.start for q in ordered], reach
-        ordered, starts, reach = self._by_doc[doc_id]
-        found = []
-        at = bisect.bisect_left(starts, end) - 1  # the last quote starting before the span ends
-        while at >= 0 and reach[at] > start:  # earlier quotes all end at or before `start`
-            if ordered[at].end > start:
-                found.append(ordered[at])
-            at -= 1
-        return found[::-1]
 
 
 def _check_same_model(index: CorpusIndex, embedder: Embedder) -> None:

@@ -6,8 +6,8 @@ only the names below.
 """
 from index.records import DOCUMENT, GROUP, ORGANISATION, PERSON
 
-from .attribution import Quote, Speakers, find_quotes, quotes_in_files, sentence_speakers, speaker_of
+from .attribution import Quote, QuoteSpans, Speakers, find_quotes, quotes_in_files, sentence_speakers, speaker_of
 from .quote_marks import straighten_quotes
 
-__all__ = ["Quote", "Speakers", "find_quotes", "speaker_of", "sentence_speakers", "quotes_in_files",
+__all__ = ["Quote", "QuoteSpans", "Speakers", "find_quotes", "speaker_of", "sentence_speakers", "quotes_in_files",
            "straighten_quotes", "DOCUMENT", "GROUP", "ORGANISATION", "PERSON"]

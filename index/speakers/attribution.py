@@ -125,26 +125,39 @@ def speaker_of(quotes: Sequence[Quote], start: int, end: int) -> Quote | None:
     return best if best_overlap * 2 >= max(end - start, 1) else None
 
 
-class Speakers:
-    """`speaker_of` over one text's quotes, reading only those whose attributed span overlaps the one asked
-    about: a long article has thousands of quotes, and an answer asks for the speaker of every sentence it
-    reads. Gives what `speaker_of(quotes, start, end)` gives, ties included."""
+class QuoteSpans:
+    """One text's quotes found by the span they overlap, reading only those near it: a long article has
+    thousands of quotes, and indexing and answering ask about every passage or sentence. With `attributed`,
+    a quote's span includes its attributing words (`Quote.attributed_span`, what `speaker_of` compares)."""
 
-    def __init__(self, quotes: Sequence[Quote]):
+    def __init__(self, quotes: Sequence[Quote], attributed: bool = False):
         self._quotes = tuple(quotes)
-        # (start, end, position in `quotes`) of each attributed span, by start; the furthest end so far.
-        self._spans = sorted((*q.attributed_span, position) for position, q in enumerate(self._quotes))
+        # (start, end, position in `quotes`) of each span, by start; the furthest end reached so far.
+        self._spans = sorted((*(q.attributed_span if attributed else (q.start, q.end)), position)
+                             for position, q in enumerate(self._quotes))
         self._starts = [span[0] for span in self._spans]
         self._reach = list(itertools.accumulate((span[1] for span in self._spans), max))
 
-    def speaker_of(self, start: int, end: int) -> Quote | None:
-        overlapping = []
+    def overlapping(self, start: int, end: int) -> list[Quote]:
+        """The quotes whose span overlaps [start, end), in the order they were given."""
+        found = []
         at = bisect.bisect_left(self._starts, end) - 1  # the last span starting before [start, end) ends
         while at >= 0 and self._reach[at] > start:  # earlier spans all end at or before `start`
             if self._spans[at][1] > start:
-                overlapping.append(self._spans[at][2])
+                found.append(self._spans[at][2])
             at -= 1
-        return speaker_of([self._quotes[position] for position in sorted(overlapping)], start, end)
+        return [self._quotes[position] for position in sorted(found)]
+
+
+class Speakers(QuoteSpans):
+    """`speaker_of` over one text's quotes, reading only those whose attributed span overlaps the one asked
+    about. Gives what `speaker_of(quotes, start, end)` gives, ties included."""
+
+    def __init__(self, quotes: Sequence[Quote]):
+        super().__init__(quotes, attributed=True)
+
+    def speaker_of(self, start: int, end: int) -> Quote | None:
+        return speaker_of(self.overlapping(start, end), start, end)
 
 
 def sentence_speakers(text: str, quotes: list[Quote] | None = None) -> list[tuple[int, int, Quote | None]]:
