@@ -5,7 +5,7 @@ The base segment (what `qa index` or a compaction writes) has the plain file nam
 ("seg3.passages.jsonl"); a delete writes only "deleted.json", the documents each segment no longer serves
 (tombstones). The manifest's meta lists the segments, oldest first; files of earlier generations are
 kept by reference (index/store.py), never rewritten or hashed again. Loading reads each segment, drops its
-tombstoned documents and joins them in order (index/build.py), so rows are as one index built in that
+tombstoned documents and joins them in order (index/saved.py), so rows are as one index built in that
 order would have them.
 
 Deltas merge as a size-tiered log: FANOUT segments of one size class are written as one of the next, so
