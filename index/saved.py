@@ -33,7 +33,14 @@ from index.segments import (
     settings_of,
     tombstones_file,
 )
-from index.store import check_compatible, current_generation, read_index_manifest, read_manifest, write_index
+from index.store import (
+    check_compatible,
+    current_generation,
+    read_index_manifest,
+    read_manifest,
+    rebuild_hint,
+    write_index,
+)
 
 _DELTA = re.compile(r"seg(\d+)")
 
@@ -161,7 +168,7 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
         del files  # each segment's arrays hold what they need of it
         index = joined(parts)
     except (KeyError, ValueError, TypeError) as error:
-        raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); rebuild it with `qa index`") from error
+        raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); {rebuild_hint(folder)}") from error
     if not isinstance(index.model_path, str):
         index.model_path = None
     index.analysis = complete(index.analysis, list(index.documents.values()), analysers)

@@ -47,8 +47,15 @@ _LOGICAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _STAMPED = re.compile(r"(?P<stem>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\.g(?P<gen>\d{4,})(?P<suffix>\.[A-Za-z0-9]+)?")
 
 
-def _rebuild_hint(folder: Path) -> str:
+def _build_hint(folder: Path) -> str:
+    """For a folder with no index in it."""
     return f"build one with `qa index PATH --out {folder}`"
+
+
+def rebuild_hint(folder: Path) -> str:
+    """For a folder whose index cannot be used: `qa index` refuses a folder holding an index unless told to
+    replace it."""
+    return f"rebuild it with `qa index PATH --out {folder} --replace`"
 
 
 def stored_name(logical: str, generation: int) -> str:
@@ -275,10 +282,10 @@ def _check_kept(folder: Path, keep: dict[str, dict], files: dict[str, bytes]) ->
             size = (folder / entry["name"]).stat().st_size
         except FileNotFoundError:
             raise IndexCorruptError(f"index file {logical} ({entry['name']}) is missing from {folder}; "
-                                    f"{_rebuild_hint(folder)}") from None
+                                    f"{rebuild_hint(folder)}") from None
         if size != entry["size"]:
             raise IndexCorruptError(f"index file {logical} ({entry['name']}) in {folder} is {size} bytes, the "
-                                    f"manifest says {entry['size']}; {_rebuild_hint(folder)}")
+                                    f"manifest says {entry['size']}; {rebuild_hint(folder)}")
 
 
 def read_manifest(folder: Path) -> dict:
@@ -288,19 +295,19 @@ def read_manifest(folder: Path) -> dict:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        raise IndexCorruptError(f"no index at {folder}: {MANIFEST} not found; {_rebuild_hint(folder)}") from None
+        raise IndexCorruptError(f"no index at {folder}: {MANIFEST} not found; {_build_hint(folder)}") from None
     except OSError as exc:
         raise IndexCorruptError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {_rebuild_hint(folder)}") from exc
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {rebuild_hint(folder)}") from exc
     if not isinstance(manifest, dict):
-        raise IndexCorruptError(f"{path} should hold a JSON object; {_rebuild_hint(folder)}")
+        raise IndexCorruptError(f"{path} should hold a JSON object; {rebuild_hint(folder)}")
     version = manifest.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:
         advice = ("upgrade this library" if isinstance(version, int) and version > FORMAT_VERSION
-                  else f"rebuild it with `qa index PATH --out {folder}`")
+                  else rebuild_hint(folder))
         raise IndexCorruptError(
             f"the index at {folder} has format version {version!r}, this library reads format version "
             f"{FORMAT_VERSION}; {advice}"
@@ -355,17 +362,17 @@ def _read_files(folder: Path, manifest: dict) -> dict[str, bytes]:
             data = path.read_bytes()
         except FileNotFoundError:
             raise IndexCorruptError(
-                f"index file {described} is missing from {folder}; {_rebuild_hint(folder)}"
+                f"index file {described} is missing from {folder}; {rebuild_hint(folder)}"
             ) from None
         if len(data) != entry["size"]:
             raise IndexCorruptError(
                 f"index file {described} in {folder} is {len(data)} bytes, the manifest says {entry['size']}: "
-                f"it is truncated or was overwritten; {_rebuild_hint(folder)}"
+                f"it is truncated or was overwritten; {rebuild_hint(folder)}"
             )
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise IndexCorruptError(
                 f"index file {described} in {folder} does not match its sha256 in the manifest: "
-                f"it is corrupt; {_rebuild_hint(folder)}"
+                f"it is corrupt; {rebuild_hint(folder)}"
             )
         files[logical] = data
     return files
