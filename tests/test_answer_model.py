@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer_model import AnswerModel, Calibration, pair_ids
+from qa.answer_model import FEATURES, AnswerModel, Calibration, pair_ids
 from qa.question import analyse
 
 pytestmark = pytest.mark.model
@@ -58,6 +58,14 @@ def test_calibration_maps_features_and_best_sentences_to_probabilities_monotonic
     assert np.all(calibration.sentence_probability(table) < probabilities)
     confidences = [calibration.confidence(p) for p in (0.1, 0.5, 0.9)]
     assert confidences[0] < confidences[1] < confidences[2] and confidences[1] == pytest.approx(0.5)
+
+
+def test_a_sentence_without_what_the_question_asks_for_cannot_answer_however_well_it_matches():
+    calibration = Calibration(weights=(5.0,) + (0.0,) * (len(FEATURES) - 1), bias=0.0)
+    table = np.zeros((2, len(FEATURES)))
+    table[:, 0] = 8.0  # the model's logit: a near-certain match in words
+    table[1, FEATURES.index("answer type missing")] = 1.0  # "how many ...?" and no number in the sentence
+    assert calibration.sentence_probability(table).tolist() == [pytest.approx(1.0), 0.0]
 
 
 def test_the_shipped_calibration_is_read(model):
