@@ -158,3 +158,14 @@ def test_a_comment_that_states_the_answer_is_found_under_another_article(default
 ])
 def test_an_answer_must_hold_the_amount_or_office_asked_for(question, sentence, lacks):
     assert analyse(question).lacks_answer_type(sentence) is lacks
+
+
+def test_a_missing_date_only_weighs_while_a_missing_count_rules_the_sentence_out():
+    from qa.answer_model import cannot_answer, features
+
+    sentence = ["The board agreed the plan after a long debate."]
+    rows = [features(analyse(question), np.zeros(1), sentence, sentence, [0.5], [0.5], [1])
+            for question in ("When did the board agree the plan?", "How many members agreed the plan?")]
+    missing = FEATURES.index("answer type missing")
+    assert [row[0, missing] for row in rows] == [0.5, 1.0]
+    assert [bool(cannot_answer(row)[0]) for row in rows] == [False, True]
