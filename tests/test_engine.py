@@ -90,7 +90,8 @@ def test_the_kind_filter_limits_what_is_cited(engine, kind):
 
 
 def test_a_quoted_sentence_names_its_speaker(engine):
-    answer = engine.ask("What did Dr Stedman call the plans?")
+    # The keyword embedder rates every sentence alike in meaning, so the question shares words with the quote.
+    answer = engine.ask("What did Dr Stedman say about Manchester?")
     assert answer.citations[0].speaker == "Dr Hamish Stedman"
     assert answer.text.startswith("According to Dr Hamish Stedman (chair of Salford CCG): ‘This is a genuine")
 
