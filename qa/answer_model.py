@@ -1,12 +1,13 @@
 """The learned answer model: how well a sentence answers a question, and how sure that makes an answer.
 
-A cross-encoder reads the question and one candidate sentence together (three transformer layers
-initialised from the shipped all-MiniLM-L6-v2, fine-tuned by `python -m training.answer_scorer` on SQuAD
-v1 questions with near-miss negatives) and gives a logit. A logistic map fitted on a calibration split
-(`python -m training.calibrate_answers`) combines that logit with a few checks the question
-and sentence can be compared on (the question's names present in the sentence and its passage, negation,
-meaning and word overlap) into each sentence's probability of answering; a second map turns the best
-sentence's into `Answer.confidence`: the probability that the answer is supported.
+A cross-encoder reads the question and one candidate sentence together (four transformer layers
+initialised from the shipped all-MiniLM-L6-v2, fine-tuned by `python -m training.answer_scorer` on SQuAD v1
+questions with near-miss negatives, some reworded with synonyms) and gives a logit. A logistic map fitted on
+a calibration split (`python -m training.calibrate_answers`) combines that logit with a few checks the
+question and sentence can be compared on (the question's names present in the sentence and its passage,
+negation, meaning and word overlap) into each sentence's probability of answering (0 for a sentence without
+the count, amount or office asked for: `cannot_answer`); a second map turns the best sentence's into
+`Answer.confidence`: the probability that the answer is supported.
 
 Runs in NumPy (see `index.bert_numpy`), so answering never imports torch. The word embeddings are the
 base model's, read from the installed MiniLM package, so the shipped file holds only what training
