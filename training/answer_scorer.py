@@ -31,6 +31,7 @@ from index.sentences import split_sentences
 from training.paraphrase import WORDNET, load_synonyms, reword
 
 DEFAULT_SQUAD = Path("../shared/training/squad-v1-train/squad-v1-train.jsonl.gz")
+REWORDED, REWORDED_VS_MISSES = "reworded", "reworded answerable vs all near misses"  # dev figures' names
 
 
 def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) -> int | None:
@@ -89,10 +90,11 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
                 changed = near_miss(question, pool, context, rng)
             if changed:
                 pairs.append((changed[0], sentence, 0))
-                # Reworded near misses too, so that rewording never outweighs a wrong name or number.
-                reworded = reword(changed[0], sentence, synonyms, rng) if reworded else None
-                if reworded:
-                    pairs.append((reworded, sentence, 0))
+                # The near miss of a reworded question is reworded too, so that rewording never outweighs a
+                # wrong name or number.
+                reworded_miss = reword(changed[0], sentence, synonyms, rng) if reworded else None
+                if reworded_miss:
+                    pairs.append((reworded_miss, sentence, 0))
     return pairs
 
 
@@ -212,7 +214,7 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
         cases.append((question, sentences, True, "answerable"))
         reworded = reword(question, sentences[found], synonyms, rng) if synonyms else None
         if reworded:
-            cases.append((reworded, sentences, True, "reworded"))
+            cases.append((reworded, sentences, True, REWORDED))
         if len(sentences) > 1:
             cases.append((question, sentences[:found] + sentences[found + 1:], False, "sentence removed"))
         pool = sorted({n for p in article["paragraphs"] for n in names(p["context"])})
@@ -227,13 +229,18 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
         best.append(float(scores[at:at + len(sentences)].max()))
         at += len(sentences)
     labels = [answerable for _, _, answerable, _ in cases]
-    plain = [i for i, case in enumerate(cases) if case[3] != "reworded"]
-    result = {"all near misses": auroc([best[i] for i in plain], [labels[i] for i in plain])}
-    for how in sorted({how for *_, how in cases} - {"answerable"}):
-        keep = [i for i, case in enumerate(cases) if case[3] in ("answerable", how)] if how != "reworded" else \
-            [i for i, case in enumerate(cases) if case[3] == "reworded" or not case[2]]
-        result[how if how != "reworded" else "reworded answerable vs all near misses"] = \
-            auroc([best[i] for i in keep], [labels[i] for i in keep])
+    kinds = [how for *_, how in cases]
+
+    def auroc_of(answering: str, misses: list[int]) -> float:
+        keep = [i for i, how in enumerate(kinds) if how == answering] + misses
+        return auroc([best[i] for i in keep], [labels[i] for i in keep])
+
+    near_misses = [i for i, answerable in enumerate(labels) if not answerable]
+    result = {"all near misses": auroc_of("answerable", near_misses)}
+    for how in sorted(set(kinds) - {"answerable", REWORDED}):
+        result[how] = auroc_of("answerable", [i for i in near_misses if kinds[i] == how])
+    if REWORDED in kinds:
+        result[REWORDED_VS_MISSES] = auroc_of(REWORDED, near_misses)
     return result
 
 
@@ -317,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"training: {minutes:.1f} min on {args.threads} threads")
     print(f"dev pairs: AUROC {auroc(dev_scores.tolist(), dev_labels):.3f}, accuracy {accuracy:.3f}")
     for how, value in levels.items():
-        print(f"dev questions, {how if how.startswith('reworded') else 'answerable vs ' + how}: AUROC {value:.3f}")
+        print(f"dev questions, {how if how == REWORDED_VS_MISSES else 'answerable vs ' + how}: AUROC {value:.3f}")
 
     out = Path(args.out) if args.out else MODEL_DIR
     out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import numpy as np
 from eval.answer_benchmark import build_set, open_engine
 from eval.sets import DATA_DIR, is_relevant, load_jsonl, normalise
 from qa import Engine
-from qa.answer_model import FEATURES, Calibration, cannot_answer, write_calibration
+from qa.answer_model import FEATURES, Calibration, write_calibration
 
 CALIBRATION_SETS = ("squad-calibration", "covid-calibration")
 NEWS_CALIBRATION = DATA_DIR / "news_calibration.jsonl"
@@ -66,7 +66,7 @@ def calibrate(rows: list[Row], answer_floor: float) -> Calibration:
     features = np.array([r.features for r in rows])
     weights, bias = _logistic(features, np.array([r.holds for r in rows], dtype=float),
                               np.array([r.weight for r in rows]))
-    probability = np.where(cannot_answer(features), 0.0, 1 / (1 + np.exp(-(features @ weights + bias))))
+    probability = Calibration(tuple(weights), bias).sentence_probability(features)
     best: dict[int, tuple[float, Row]] = {}
     for row, p in zip(rows, probability):
         if row.question not in best or p > best[row.question][0]:
