@@ -4,10 +4,8 @@ the whole corpus where that can be avoided: an add or delete of one article stay
 """
 from __future__ import annotations
 
-import bisect
-import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,7 +16,8 @@ from index.dense import DenseIndex
 from index.errors import InputError
 from index.lexical import LexicalIndex
 from index.options import DENSE_KINDS
-from index.records import ARTICLE, Document, Passage
+from index.passage_table import PassageRows, PassageTable
+from index.records import Document, Passage
 from index.segments import SegmentData, Stored
 from index.speakers import Quote
 
@@ -47,16 +46,12 @@ class IndexConfig:
                              f"got {self.sentence_vectors!r}")
 
 
-# An article's passages in text order, as (starts, ends, passages): see CorpusIndex.article_passage.
-_ArticlePassages = tuple[list[int], list[int], list[Passage]]
-
-
 @dataclass
 class CorpusIndex:
     """Everything search needs, in memory. Rows of `window_passage` map each vector to its passage."""
 
     documents: dict[str, Document]
-    passages: list[Passage]
+    passages: PassageTable  # a list of Passage is accepted and made a table over `documents`
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
     lexical: LexicalIndex
@@ -70,38 +65,24 @@ class CorpusIndex:
     # That generation's segments, kept up to date by deletes, so a save writes only the difference
     # (index/segments.py); None for an index never saved or loaded.
     stored: Stored | None = field(default=None, repr=False, compare=False)
-    # The derived fields below, when the caller has them already (a join or a delete): not recomputed.
-    derived: InitVar[tuple | None] = None
-    # Derived from `passages` when the index is made (never passed in, shown or compared):
-    # sentence_start[row] is the first row of passage `row`'s sentences in sentence_vectors (int64, one more
-    # entry than passages); passage_row maps a passage id to its row; _article_passages maps a doc_id to the
-    # (starts, ends, passages) of its article passages in text order: passages rather than rows, so that a
-    # delete leaves every other document's entry as it is. The chunker's passages overlap but start and
-    # end in increasing order, so a span's first holder is found by bisection.
+    # Derived from `passages` (never passed in, shown or compared): sentence_start[row] is the first row of
+    # passage `row`'s sentences in sentence_vectors (int64, one more entry than passages); passage_row maps a
+    # passage id to its row.
     sentence_start: np.ndarray = field(init=False, repr=False, compare=False)
-    passage_row: dict[str, int] = field(init=False, repr=False, compare=False)
-    _article_passages: dict[str, _ArticlePassages] = field(init=False, repr=False, compare=False)
+    passage_row: PassageRows = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self, derived: tuple | None) -> None:
-        if derived is not None:
-            self.sentence_start, self.passage_row, self._article_passages = derived
-            return
-        counts = np.fromiter((len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages))
-        self.sentence_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
-        self._article_passages = {}
-        for passage in self.passages:
-            if passage.kind == ARTICLE:
-                starts, ends, held = self._article_passages.setdefault(passage.doc_id, ([], [], []))
-                starts.append(passage.start)
-                ends.append(passage.end)
-                held.append(passage)
+    def __post_init__(self) -> None:
+        self.passages = PassageTable.of(self.passages, self.documents)
+        self.sentence_start = self.passages.sentence_start
+        self.passage_row = PassageRows(self.passages)
 
     def article_passage(self, doc_id: str, start: int, end: int) -> Passage | None:
-        """The first article passage of `doc_id` that holds the span [start, end) of its text, if one does."""
-        starts, ends, held = self._article_passages.get(doc_id, ((), (), ()))
-        at = bisect.bisect_left(ends, end)  # the first passage ending at or after the span's end
-        return held[at] if at < len(held) and starts[at] <= start else None
+        """The first article passage of `doc_id` that holds the span [start, end) of its text, if one does.
+
+        The chunker's passages overlap but start and end in increasing order, so it is found by bisection."""
+        rows, starts, ends = self.passages.article_rows(doc_id)
+        at = int(np.searchsorted(ends, end, side="left"))  # the first passage ending at or after the span's end
+        return self.passages[int(rows[at])] if at < len(rows) and starts[at] <= start else None
 
     def quotes(self, doc_id: str) -> tuple[Quote, ...]:
         """The quotes found in a document's article text when it was indexed."""
@@ -129,18 +110,15 @@ def joined(parts: Sequence[CorpusIndex]) -> CorpusIndex:
     if not rest:
         return first
     passage_offsets = np.cumsum([0] + [len(p.passages) for p in parts])
-    sentence_offsets = np.cumsum([0] + [len(p.sentence_vectors) for p in parts])
-    documents, passage_row, articles = dict(first.documents), dict(first.passage_row), dict(first._article_passages)
-    for offset, piece in zip(passage_offsets[1:], rest):
+    documents = dict(first.documents)
+    for piece in rest:
         documents.update(piece.documents)
-        passage_row.update((passage_id, row + int(offset)) for passage_id, row in piece.passage_row.items())
-        articles.update(piece._article_passages)
     analysis = merge_all([p.analysis for p in parts])
     if any(analysis.versions.get(a.name) != a.version for a in first.analysers):
         analysis = complete(analysis, list(documents.values()), first.analysers)
     return CorpusIndex(
         documents=documents,
-        passages=list(itertools.chain.from_iterable(p.passages for p in parts)),
+        passages=PassageTable.joined([p.passages for p in parts], documents),
         window_passage=np.concatenate([p.window_passage + o for p, o in zip(parts, passage_offsets)]),
         # `first.dense` is copied, so searches running on the old index (the web app) never see half an update.
         dense=first.dense.appended([p.dense for p in rest]),
@@ -149,9 +127,6 @@ def joined(parts: Sequence[CorpusIndex]) -> CorpusIndex:
         sentence_vectors=np.concatenate([p.sentence_vectors for p in parts]),
         model_path=first.model_path or next((p.model_path for p in rest if p.model_path), None),
         analysis=analysis, analysers=first.analysers, stored=first.stored,
-        derived=(np.concatenate([first.sentence_start] + [p.sentence_start[1:] + o for p, o in
-                                                          zip(rest, sentence_offsets[1:])]),
-                 passage_row, articles),
     )
 
 
@@ -166,18 +141,15 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
         raise InputError(f"no document with id {', '.join(map(repr, unknown[:5]))} in this index; "
                          "`qa docs --index DIR` lists the ids" if unknown else "give at least one document id")
     gone_set = set(gone)
-    removed = np.fromiter((p.doc_id in gone_set for p in index.passages), dtype=bool, count=len(index.passages))
+    removed = index.passages.held(gone_set)
     kept = ~removed
     new_row = np.cumsum(kept) - 1  # a kept passage's row after the removal
     window_removed = removed[index.window_passage] if len(index.window_passage) else np.zeros(0, dtype=bool)
-    sentence_counts = np.diff(index.sentence_start)
-    passages = list(itertools.compress(index.passages, kept.tolist()))
-    analysis = without(index.analysis, gone, list(itertools.compress(index.passages, removed.tolist())))
-    sentence_start = np.concatenate([[0], np.cumsum(sentence_counts[kept])]).astype(np.int64)
-    articles = {doc_id: held for doc_id, held in index._article_passages.items() if doc_id not in gone_set}
+    analysis = without(index.analysis, gone, [index.passages[row] for row in np.flatnonzero(removed)])
+    documents = {d: doc for d, doc in index.documents.items() if d not in gone_set}
     return CorpusIndex(
-        documents={d: doc for d, doc in index.documents.items() if d not in gone_set},
-        passages=passages,
+        documents=documents,
+        passages=index.passages.taken(kept, documents),
         window_passage=new_row[index.window_passage[~window_removed]].astype(np.int64),
         dense=index.dense.without(np.flatnonzero(window_removed)),
         lexical=index.lexical.without(np.flatnonzero(removed)),
@@ -185,7 +157,6 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
         sentence_vectors=_kept_rows(index.sentence_vectors, index.sentence_start, removed),
         model_path=index.model_path, analysis=analysis, analysers=index.analysers,
         stored=index.stored.deleting(gone) if index.stored else None,
-        derived=(sentence_start, {p.id: row for row, p in enumerate(passages)}, articles),
     )
 
 
@@ -200,11 +171,11 @@ def _kept_rows(sentence_vectors: np.ndarray, sentence_start: np.ndarray, removed
 
 def documents_data(index: CorpusIndex, doc_ids: set[str]) -> SegmentData:
     """The documents `doc_ids` of `index` as one segment's contents, rows counted from their first passage."""
-    held = np.fromiter((p.doc_id in doc_ids for p in index.passages), dtype=bool, count=len(index.passages))
+    held = index.passages.held(doc_ids)
     local_row = np.cumsum(held) - 1
     windows = np.flatnonzero(held[index.window_passage]) if len(index.window_passage) else np.zeros(0, np.int64)
-    passages = list(itertools.compress(index.passages, held.tolist()))
     documents = {d: doc for d, doc in index.documents.items() if d in doc_ids}
+    passages = index.passages.taken(held, documents)
     return SegmentData(
         documents, passages, local_row[index.window_passage[windows]].astype(np.int64),
         DenseIndex.of_stored(index.dense.vectors(windows)),

@@ -30,10 +30,13 @@ from index.dense import DenseIndex
 from index.errors import IndexCorruptError
 from index.lexical import FILES as LEXICAL_FILES
 from index.lexical import LexicalIndex
+from index.passage_table import FILES as PASSAGE_FILES
+from index.passage_table import PassageTable
 from index.records import Comment, Document, Passage
-from index.store import decode_jsonl, encode_jsonl
+from index.store import decode_jsonl, decode_npy, encode_jsonl, encode_npy
 
 BASE = "base"
+PASSAGES_JSONL = "passages.jsonl"  # how segments written before PassageTable held their passages
 TOMBSTONES = "deleted.json"
 FANOUT = 8  # segments of one size class merged into one of the next
 DELETED_SHARE = 0.25  # tombstones of this share of the stored documents: compact
@@ -160,7 +163,7 @@ class SegmentData(NamedTuple):
     """What one segment holds, rows counted from its own first passage."""
 
     documents: dict[str, Document]
-    passages: list[Passage]
+    passages: PassageTable
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
     lexical: LexicalIndex
@@ -173,9 +176,9 @@ def segment_files(segment: Segment, data: SegmentData) -> dict[str, bytes]:
     prefix = segment.prefix
     files = {
         "documents.jsonl": encode_jsonl(_document_dict(d) for d in data.documents.values()),
-        "passages.jsonl": encode_jsonl(_passage_dict(p) for p in data.passages),
-        "windows.npy": _npy(data.window_passage),
-        "sentence_vectors.npy": _npy(data.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
+        **data.passages.to_files(list(data.documents)),
+        "windows.npy": encode_npy(data.window_passage),
+        "sentence_vectors.npy": encode_npy(data.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
         **data.dense.to_files(),
         **data.lexical.to_files(),
     }
@@ -192,15 +195,19 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
         return {name: files[prefix + name] for name in names if prefix + name in files}
 
     documents = {d.id: d for d in map(_document_from, decode_jsonl(files[prefix + "documents.jsonl"]))}
-    passages = [_passage_from(row, documents) for row in decode_jsonl(files[prefix + "passages.jsonl"])]
-    window_passage = np.load(io.BytesIO(files[prefix + "windows.npy"]), allow_pickle=False).astype(np.int64)
+    if prefix + PASSAGES_JSONL in files:  # written before passages were stored as arrays
+        rows = decode_jsonl(files[prefix + PASSAGES_JSONL])
+        passages = PassageTable.of([_passage_from(row, documents) for row in rows], documents)
+    else:
+        passages = PassageTable.from_files(mine(PASSAGE_FILES), documents)
+    window_passage = decode_npy(files[prefix + "windows.npy"]).astype(np.int64)
     # Deltas are exact (flat) in every index: their vectors join the base's as stored.
     kind = meta["dense_kind"] if segment.name == BASE else "exact"
     dense = DenseIndex.from_files(mine(["dense.faiss"]), meta["dimension"], kind, rows=len(window_passage))
     lexical = LexicalIndex.from_files(mine(LEXICAL_FILES.values()))
     sentence_vectors = _sentence_vectors(files[prefix + "sentence_vectors.npy"])
     analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages), prefix)
-    sentences = sum(len(p.sentences) for p in passages)
+    sentences = int(passages.sentence_start[-1])
     if (len(documents), len(passages)) != (segment.documents, segment.passages) or len(lexical) != len(passages) \
             or sentence_vectors.shape != (sentences, meta["dimension"]):
         raise ValueError(
@@ -214,7 +221,6 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
 # deep-copies every value.
 _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
 _COMMENT_FIELDS = tuple(f.name for f in fields(Comment))
-_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage) if f.name not in ("text", "title"))  # from the document
 
 
 def _document_dict(document: Document) -> dict:
@@ -226,10 +232,6 @@ def _document_dict(document: Document) -> dict:
 def _document_from(row: dict) -> Document:
     comments = tuple(Comment(**c) for c in row.pop("comments"))
     return Document(**row, comments=comments)
-
-
-def _passage_dict(passage: Passage) -> dict:
-    return {name: getattr(passage, name) for name in _PASSAGE_FIELDS}
 
 
 def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
@@ -261,9 +263,3 @@ def _npy_view(data: bytes) -> np.ndarray:
         return np.load(io.BytesIO(data), allow_pickle=False)
     count = int(np.prod(shape, dtype=np.int64))
     return np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell()).reshape(shape)
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()

@@ -14,6 +14,7 @@ never both build on the same generation and drop each other's documents.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -25,6 +26,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, InputError
 from index.jsonl import jsonl_rows
@@ -87,6 +90,18 @@ def decode_jsonl(data: bytes, name: str = "a .jsonl file of the index") -> list[
     """The rows of a stored .jsonl file (blank lines skipped); a malformed line raises ValueError naming it,
     which the loaders report as a corrupt index."""
     return [row for _, row in jsonl_rows(data.decode("utf-8"), name, ValueError)]
+
+
+def encode_npy(array: np.ndarray) -> bytes:
+    """An array as the bytes of an .npy file, the form every array of an index is stored in."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def decode_npy(data: bytes) -> np.ndarray:
+    """A stored .npy file's array (ValueError when it is not one)."""
+    return np.load(io.BytesIO(data), allow_pickle=False)
 
 
 def _fsync_dir(folder: Path) -> None:

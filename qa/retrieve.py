@@ -84,10 +84,11 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.config = config
-        self._is_comment = np.array([p.kind == COMMENT for p in index.passages], dtype=bool)
+        self._is_comment = index.passages.is_comment()
         doc_ids = sorted(index.documents)
         self._doc_row = {doc_id: row for row, doc_id in enumerate(doc_ids)}
-        self._passage_doc = np.array([self._doc_row[p.doc_id] for p in index.passages], dtype=np.int64)
+        self._passage_doc = np.fromiter(map(self._doc_row.__getitem__, index.passages.doc_ids), dtype=np.int64,
+                                        count=len(index.passages))
         # Passage row -> its first window row and its number of windows (window_passage is in passage order).
         self._window_start = np.searchsorted(index.window_passage, np.arange(len(index.passages) + 1))
         self._window_count = np.diff(self._window_start)
@@ -143,7 +144,7 @@ class Retriever:
             if unknown:
                 raise InputError(f"unknown document id(s): {', '.join(map(str, unknown[:5]))}; "
                                  f"see Engine.documents() for the ids in this index")
-            allowed &= np.isin(self._passage_doc, [self._doc_row[d] for d in doc_ids])
+            allowed &= self.index.passages.held(set(doc_ids))
         return allowed
 
     def _lexical_scores(self, query: str) -> np.ndarray:

@@ -107,7 +107,7 @@ def test_a_corrupt_index_exits_3(page_index, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(page_index, broken)
     manifest = json.loads((broken / "manifest.json").read_text(encoding="utf-8"))
-    path = broken / manifest["files"]["passages.jsonl"]["name"]
+    path = broken / manifest["files"]["passages.npy"]["name"]
     data = bytearray(path.read_bytes())
     data[10] ^= 0x20
     path.write_bytes(bytes(data))

@@ -120,7 +120,7 @@ def _flip(path: Path) -> None:
 
 @pytest.mark.parametrize("damage, logical, message", [
     (_truncate, "dense.faiss", r"dense.faiss \(dense.g\d+.faiss\) in .* bytes, the manifest says \d+: it is truncated"),
-    (_flip, "passages.jsonl", r"passages.jsonl \(passages.g\d+.jsonl\) in .* does not match its sha256"),
+    (_flip, "passages.npy", r"passages.npy \(passages.g\d+.npy\) in .* does not match its sha256"),
     (_flip, "sentence_vectors.npy", r"sentence_vectors.npy .* does not match its sha256"),
     (_truncate, "manifest.json", r"manifest.json is not valid JSON"),
 ])

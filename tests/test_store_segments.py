@@ -82,7 +82,7 @@ def test_an_add_writes_one_segment_and_keeps_every_file_it_had(tmp_path):
     after = _entries(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # same names, sizes and hashes
     new = sorted(set(after) - set(before))
-    assert new and all(name.startswith("seg1.") for name in new) and "seg1.passages.jsonl" in new
+    assert new and all(name.startswith("seg1.") for name in new) and "seg1.passages.npy" in new
     assert [s["name"] for s in read_manifest(tmp_path)["meta"]["segments"]] == ["base", "seg1"]
     assert set(os.listdir(tmp_path)) - {MANIFEST} == {entry["name"] for entry in after.values()}
     full = build_index(_documents(8) + _documents(1, "new"), KeywordEmbedder(VOCABULARY), SMALL_CHUNKS)
@@ -167,9 +167,9 @@ def test_a_damaged_delta_file_is_named(tmp_path):
     page = tmp_path / "p.jsonl"
     page.write_text(json.dumps({"id": "p", "title": "P", "text": "GP services in London."}) + "\n")
     Engine.load(engine_folder, embedder=embedder).add([page])
-    path = engine_folder / _entries(engine_folder)["seg1.passages.jsonl"]["name"]
+    path = engine_folder / _entries(engine_folder)["seg1.passages.npy"]["name"]
     path.write_bytes(path.read_bytes()[:-3])
-    with pytest.raises(IndexCorruptError, match=r"seg1.passages.jsonl \(seg1.passages.g0002.jsonl\) .* the manifest"):
+    with pytest.raises(IndexCorruptError, match=r"seg1.passages.npy \(seg1.passages.g0002.npy\) .* the manifest"):
         load_index(engine_folder)
 
 

@@ -131,7 +131,8 @@ def records_of(index: CorpusIndex, passage_ids: set[str] | None = None) -> Itera
     texts: nothing is embedded again."""
     vectors = window_vectors(index)
     starts = np.searchsorted(index.window_passage, np.arange(len(index.passages) + 1))
-    wanted = [row for row, p in enumerate(index.passages) if passage_ids is None or p.id in passage_ids]
+    wanted = list(range(len(index.passages))) if passage_ids is None else \
+        sorted(row for passage in passage_ids if (row := index.passage_row.get(passage)) is not None)
     texts = lexical_texts([index.passages[row] for row in wanted], index.analysis.quotes)
     for row, text in zip(wanted, texts):
         passage = index.passages[row]

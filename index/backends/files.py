@@ -47,10 +47,11 @@ class FilesBackend:
         """A backend over a loaded index's own dense and lexical indexes (shared, not copied)."""
         backend = cls(index.dense.dim, index.config.dense_kind)
         backend._dense, backend._lexical = index.dense, index.lexical
-        backend._ids = [p.id for p in index.passages]
-        backend._docs = [p.doc_id for p in index.passages]
-        backend._comment = np.array([p.kind == COMMENT for p in index.passages], dtype=bool)
-        backend._dates = [iso_day(index.documents[p.doc_id].date) for p in index.passages]
+        backend._ids = list(index.passage_row)
+        backend._docs = list(index.passages.doc_ids)
+        backend._comment = index.passages.is_comment()
+        day = {doc_id: iso_day(document.date) for doc_id, document in index.documents.items()}
+        backend._dates = [day[doc_id] for doc_id in backend._docs]
         backend._window_passage = index.window_passage
         return backend
 
