@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Protocol
 
+from index import lazy_rows
 from index.errors import IndexCorruptError, InputError
 from index.lexical import tokenize
 from index.records import Document, Passage
 from index.speakers import Quote, find_quotes
-from index.store import decode_jsonl, encode_jsonl
 
 QUOTES_FILE = "quotes.jsonl"
 TERMS_FILE = "terms.json"
@@ -48,12 +48,15 @@ def _check_analysers(analysers: Sequence[Analyser]) -> None:
 
 @dataclass
 class Analysis:
-    """Per-document results of indexing-time analysis. Treated as immutable: updates return a new one."""
+    """Per-document results of indexing-time analysis. Treated as immutable: updates return a new one.
 
-    quotes: dict[str, tuple[Quote, ...]] = field(default_factory=dict)  # doc_id -> quotes in the article text
+    A loaded index's quotes and rows are `lazy_rows.LazyRows`, each document's decoded when first read;
+    `analyse` makes plain dicts. Either is read as a Mapping."""
+
+    quotes: Mapping[str, tuple[Quote, ...]] = field(default_factory=dict)  # doc_id -> quotes in the article text
     document_frequency: Counter = field(default_factory=Counter)  # term -> passages whose text holds it
     passages: int = 0  # passages counted in document_frequency
-    rows: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # analyser -> doc_id -> rows
+    rows: dict[str, Mapping[str, list[dict]]] = field(default_factory=dict)  # analyser -> doc_id -> rows
     versions: dict[str, int] = field(default_factory=dict)  # analyser -> the version that made its rows
     # idf() on first call; declared so the dataclass shows all it holds (no attribute is added later).
     _idf: dict[str, float] | None = field(default=None, init=False, repr=False, compare=False)
@@ -66,7 +69,7 @@ class Analysis:
                          for term, df in self.document_frequency.items()}
         return self._idf
 
-    def rows_of(self, name: str) -> dict[str, list[dict]]:
+    def rows_of(self, name: str) -> Mapping[str, list[dict]]:
         """An analyser's rows by document id (documents with no rows are absent)."""
         return self.rows.get(name, {})
 
@@ -95,17 +98,16 @@ def merge(old: Analysis, new: Analysis) -> Analysis:
 
 def merge_all(analyses: Sequence[Analysis]) -> Analysis:
     """The analyses of disjoint sets of documents as one, in one pass (`merge` of each pair would copy the
-    term counts once per pair). An analyser not run, or run in another version, by every one is dropped."""
+    term counts once per pair). An analyser not run, or run in another version, by every one is dropped.
+    No document's quotes or rows are decoded."""
     first = analyses[0]
     names = [name for name, version in first.versions.items() if all(a.versions.get(name) == version
                                                                     for a in analyses)]
     frequency = first.document_frequency.copy()  # a dict copy: C speed, unlike Counter's `+`
-    quotes, rows = dict(first.quotes), {name: dict(first.rows[name]) for name in names}
     for analysis in analyses[1:]:
         frequency.update(analysis.document_frequency)
-        quotes.update(analysis.quotes)
-        for name in names:
-            rows[name].update(analysis.rows[name])
+    quotes = lazy_rows.merged([a.quotes for a in analyses])
+    rows = {name: lazy_rows.merged([a.rows[name] for a in analyses]) for name in names}
     return Analysis(quotes, frequency, sum(a.passages for a in analyses), rows,
                     {name: first.versions[name] for name in names})
 
@@ -119,9 +121,8 @@ def without(analysis: Analysis, doc_ids: Iterable[str], removed: Sequence[Passag
     for term in counted:  # only the terms counted down can have reached 0
         if frequency[term] <= 0:
             del frequency[term]
-    return Analysis({d: q for d, q in analysis.quotes.items() if d not in gone}, frequency,
-                    analysis.passages - len(removed),
-                    {name: {d: r for d, r in rows.items() if d not in gone} for name, rows in analysis.rows.items()},
+    return Analysis(lazy_rows.without(analysis.quotes, gone), frequency, analysis.passages - len(removed),
+                    {name: lazy_rows.without(rows, gone) for name, rows in analysis.rows.items()},
                     dict(analysis.versions))
 
 
@@ -131,8 +132,9 @@ def part(analysis: Analysis, doc_ids: Sequence[str], passages: Sequence[Passage]
     frequency: Counter = Counter()
     for passage in passages:
         frequency.update(set(tokenize(passage.text)))
-    return Analysis({d: analysis.quotes[d] for d in doc_ids}, frequency, len(passages),
-                    {name: {d: rows[d] for d in doc_ids if d in rows} for name, rows in analysis.rows.items()},
+    return Analysis(lazy_rows.subset(analysis.quotes, doc_ids), frequency, len(passages),
+                    {name: lazy_rows.subset(rows, [d for d in doc_ids if d in rows])
+                     for name, rows in analysis.rows.items()},
                     dict(analysis.versions))
 
 
@@ -157,20 +159,35 @@ def file_name(analyser: str, prefix: str = "") -> str:
 def to_files(analysis: Analysis, prefix: str = "") -> dict[str, bytes]:
     """The analysis as JSON files for `index.store.write_index` (its versions go in the manifest's meta), each
     name after `prefix` (a segment's; index/segments.py)."""
-    files = {prefix + QUOTES_FILE: encode_jsonl(
-                 {"doc_id": doc_id, "quotes": [[getattr(q, name) for name in _QUOTE_FIELDS] for q in quotes]}
-                 for doc_id, quotes in analysis.quotes.items()),
+    files = {prefix + QUOTES_FILE: lazy_rows.encode_rows(analysis.quotes, _quotes_row),
              prefix + TERMS_FILE: json.dumps({"passages": analysis.passages, "df": analysis.document_frequency},
                                              ensure_ascii=False).encode("utf-8")}
     for name, rows in analysis.rows.items():
-        files[file_name(name, prefix)] = encode_jsonl({"doc_id": doc_id, "rows": found}
-                                                      for doc_id, found in rows.items())
+        files[file_name(name, prefix)] = lazy_rows.encode_rows(rows, _analyser_row)
     return files
+
+
+def _quotes_row(doc_id: str, quotes: Sequence[Quote]) -> dict:
+    return {"doc_id": doc_id, "quotes": [[getattr(q, name) for name in _QUOTE_FIELDS] for q in quotes]}
+
+
+def _analyser_row(doc_id: str, found: list[dict]) -> dict:
+    return {"doc_id": doc_id, "rows": found}
+
+
+def _quotes_of(row: dict) -> tuple[Quote, ...]:
+    return tuple(Quote(*q) for q in row["quotes"])
+
+
+def _rows_of(row: dict) -> list[dict]:
+    return row["rows"]
 
 
 def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], passages: int,
                prefix: str = "") -> Analysis:
-    """Read `to_files` output back, checking it covers exactly `doc_ids` and counts `passages` passages."""
+    """Read `to_files` output back, checking it covers exactly `doc_ids` and counts `passages` passages. Only
+    the document ids of quotes and rows are read now: each document's are decoded when first read (a malformed
+    one raises IndexCorruptError then)."""
     if not isinstance(versions, dict) or not all(isinstance(v, int) for v in versions.values()):
         raise IndexCorruptError(f"the manifest's analysis versions should map names to integers, got {versions!r}")
     quotes_file, terms_file = prefix + QUOTES_FILE, prefix + TERMS_FILE
@@ -178,11 +195,11 @@ def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], pas
     if missing:
         raise IndexCorruptError(f"the index is missing its analysis file(s) {', '.join(missing)}")
     try:
-        quotes = {row["doc_id"]: tuple(Quote(*q) for q in row["quotes"]) for row in decode_jsonl(files[quotes_file])}
-        terms = json.loads(files[terms_file].decode("utf-8"))
+        quotes = lazy_rows.LazyRows.from_jsonl(files[quotes_file], quotes_file, _quotes_of)
+        terms = json.loads(str(files[terms_file], "utf-8"))
         frequency, counted = Counter(terms["df"]), terms["passages"]
-        rows = {name: {row["doc_id"]: row["rows"] for row in decode_jsonl(files[file_name(name, prefix)])}
-                for name in versions}
+        rows = {name: lazy_rows.LazyRows.from_jsonl(files[file_name(name, prefix)], file_name(name, prefix),
+                                                    _rows_of) for name in versions}
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"the index's analysis files are malformed ({error})") from error
     if quotes.keys() != doc_ids or counted != passages or any(rows[n].keys() - doc_ids for n in rows):

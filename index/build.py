@@ -6,7 +6,7 @@ index in memory and its changes that embed nothing are in corpus_index.py, savin
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +138,7 @@ def _window_text(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start:end - passage.start]
 
 
-def lexical_texts(passages: Sequence[Passage], quotes: dict[str, Sequence[Quote]]) -> list[str]:
+def lexical_texts(passages: Sequence[Passage], quotes: Mapping[str, Sequence[Quote]]) -> list[str]:
     """What BM25 sees of each passage: its title, the names of the people it quotes, then its text
     (`quotes`: each document's quotes, as found when it was indexed).
 

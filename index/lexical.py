@@ -293,7 +293,7 @@ def _check_texts(texts: object) -> None:
 
 def _json(files: dict[str, bytes], name: str, kind: type) -> object:
     try:
-        value = json.loads(files[name].decode("utf-8"))
+        value = json.loads(str(files[name], "utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"{name} is not valid JSON ({exc})") from exc
     if not isinstance(value, kind):

@@ -141,12 +141,13 @@ def _remember(index: CorpusIndex, folder: Path, generation: int, owner: dict[str
 
 
 def load_index(folder: str | Path, embedder: Embedder | None = None,
-               analysers: Sequence[Analyser] = ()) -> CorpusIndex:
-    """Read and verify an index folder; with an embedder, also check it is the model the index was built with.
+               analysers: Sequence[Analyser] = (), *, verify: bool = False) -> CorpusIndex:
+    """Read and check an index folder; with an embedder, also check it is the model the index was built with.
+    Large files are checked by size, and by their sha256 too when `verify` (index.store.read_index_manifest).
 
     `analysers` run on documents added later; any whose rows the folder lacks (or holds from another
     version) runs now over every document, in memory (saved with the next update)."""
-    manifest, files = read_index_manifest(Path(folder))
+    manifest, files = read_index_manifest(Path(folder), verify=verify)
     meta, generation = manifest["meta"], manifest.get("generation")
     if embedder is not None:
         check_compatible(meta, {"model": embedder.name, "dimension": embedder.dimension})

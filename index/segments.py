@@ -128,7 +128,7 @@ def read_tombstones(files: dict[str, bytes], segments: Sequence[Segment]) -> dic
     if TOMBSTONES not in files:
         return {}
     try:
-        rows = json.loads(files[TOMBSTONES].decode("utf-8"))
+        rows = json.loads(str(files[TOMBSTONES], "utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"{TOMBSTONES} is not valid JSON ({exc})") from exc
     names = {s.name for s in segments}
@@ -251,9 +251,13 @@ def _sentence_vectors(data: bytes) -> np.ndarray:
     return array.astype(SENTENCE_DTYPE, copy=False)
 
 
+_NPY_HEADER_MAX = 1 << 16  # an .npy header of format 1.0 or 2.0 for a 2-d array is far shorter
+
+
 def _npy_view(data: bytes) -> np.ndarray:
-    """An .npy file's array over `data` itself, without copying it; np.load's copy for layouts this does not read."""
-    stream = io.BytesIO(data)
+    """An .npy file's array over `data` itself (bytes, or a memory-mapped file: then only the rows read are read
+    from disk), without copying it; np.load's copy for layouts this does not read."""
+    stream = io.BytesIO(data[:_NPY_HEADER_MAX])
     version = np.lib.format.read_magic(stream)
     readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
     if version not in readers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import os
 import platform
 import re
@@ -43,6 +44,8 @@ FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"  # hidden: an index folder's check and its clean-up both leave it alone
 DEFAULT_LOCK_TIMEOUT = 120.0
+# Files of at least this size are memory-mapped on load and checked by size; smaller ones are read and hashed.
+LARGE_FILE = 32 * 2**20
 LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "torch")
 _TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
 _LOGICAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -86,10 +89,10 @@ def encode_jsonl(rows: Iterable[dict]) -> bytes:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
-def decode_jsonl(data: bytes, name: str = "a .jsonl file of the index") -> list[dict]:
+def decode_jsonl(data: bytes | mmap.mmap, name: str = "a .jsonl file of the index") -> list[dict]:
     """The rows of a stored .jsonl file (blank lines skipped); a malformed line raises ValueError naming it,
     which the loaders report as a corrupt index."""
-    return [row for _, row in jsonl_rows(data.decode("utf-8"), name, ValueError)]
+    return [row for _, row in jsonl_rows(str(data, "utf-8"), name, ValueError)]
 
 
 def encode_npy(array: np.ndarray) -> bytes:
@@ -99,8 +102,8 @@ def encode_npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def decode_npy(data: bytes) -> np.ndarray:
-    """A stored .npy file's array (ValueError when it is not one)."""
+def decode_npy(data: bytes | mmap.mmap) -> np.ndarray:
+    """A stored .npy file's array (ValueError when it is not one), a copy of what `data` holds."""
     return np.load(io.BytesIO(data), allow_pickle=False)
 
 
@@ -347,34 +350,41 @@ def _check_manifest_entries(manifest: dict, path: Path) -> None:
             raise IndexCorruptError(f"{path} has a malformed entry for {logical!r}: {entry!r}")
 
 
-def read_index(folder: Path, *, with_generation: bool = False):
-    """The caller's meta and the files by logical name, each checked against the manifest's size and sha256
-    (and the generation read, if `with_generation`). A save that replaces the files while they are being
-    read is no error: the new generation is read instead."""
-    manifest, files = read_index_manifest(folder)
+def read_index(folder: Path, *, with_generation: bool = False, verify: bool = False):
+    """The caller's meta and the files by logical name, each checked against the manifest (see `read_index_manifest`;
+    and the generation read, if `with_generation`). A save that replaces the files while they are being read is
+    no error: the new generation is read instead."""
+    manifest, files = read_index_manifest(folder, verify=verify)
     return (manifest["meta"], files, manifest.get("generation")) if with_generation else (manifest["meta"], files)
 
 
-def read_index_manifest(folder: Path) -> tuple[dict, dict[str, bytes]]:
-    """The manifest read (meta, generation, file entries) and the files it names, checked as `read_index` does."""
+def read_index_manifest(folder: Path, *, verify: bool = False) -> tuple[dict, dict[str, bytes | mmap.mmap]]:
+    """The manifest read (meta, generation, file entries) and the files it names, each checked for its size.
+
+    Files under LARGE_FILE are read and checked against their sha256 too. Larger ones (an archive's vectors,
+    document texts and analysis rows) are memory-mapped, so that only what is used is read: hashing them would
+    read them whole on every load (seconds, for an archive). `verify` hashes them too (`qa check`)."""
     folder, attempts = Path(folder), 0
     while True:
         manifest = read_manifest(folder)
         try:
-            return manifest, _read_files(folder, manifest)
+            return manifest, _read_files(folder, manifest, verify)
         except IndexCorruptError:
             attempts += 1
             if attempts == 5 or current_generation(folder) == manifest.get("generation"):
                 raise  # the manifest did not move on: the damage is real
 
 
-def _read_files(folder: Path, manifest: dict) -> dict[str, bytes]:
+def _read_files(folder: Path, manifest: dict, verify: bool) -> dict[str, bytes | mmap.mmap]:
     files = {}
     for logical, entry in manifest["files"].items():
         path = folder / entry["name"]
         described = logical if logical == entry["name"] else f"{logical} ({entry['name']})"
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                large = size == entry["size"] and size >= LARGE_FILE
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if large else handle.read()
         except FileNotFoundError:
             raise IndexCorruptError(
                 f"index file {described} is missing from {folder}; {rebuild_hint(folder)}"
@@ -384,7 +394,7 @@ def _read_files(folder: Path, manifest: dict) -> dict[str, bytes]:
                 f"index file {described} in {folder} is {len(data)} bytes, the manifest says {entry['size']}: "
                 f"it is truncated or was overwritten; {rebuild_hint(folder)}"
             )
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        if (verify or not large) and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise IndexCorruptError(
                 f"index file {described} in {folder} does not match its sha256 in the manifest: "
                 f"it is corrupt; {rebuild_hint(folder)}"

@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true", help="print JSON")
     docs.set_defaults(run=_run_docs)
 
+    check = commands.add_parser("check", help="read every file of an index in full and check it against its "
+                                "sha256 (a load checks large files by size only)")
+    check.add_argument("--index", required=True, metavar="DIR", help="index folder to check")
+    check.add_argument("--json", action="store_true", help="print what was checked as JSON")
+    check.set_defaults(run=_run_check)
+
     load = commands.add_parser("qdrant-load", help="copy an index folder into Qdrant (vectors copied, not embedded)")
     load.add_argument("index", metavar="INDEX_DIR", help="index folder to copy")
     add_qdrant_arguments(load)
@@ -316,6 +322,23 @@ def _run_docs(args) -> int:
         print(plain(f"{row['id']}  {row['date'] or '(no date)'}  {row['comments']:>3} comments  {row['title']}"))
     if not rows:
         print("(the index holds no documents)")
+    return EXIT_OK
+
+
+def _run_check(args) -> int:
+    import time
+
+    from index.build import load_index
+
+    started = time.perf_counter()
+    index = load_index(args.index, verify=True)  # a damaged file raises IndexCorruptError: exit 3, named
+    summary = {"index": args.index, "ok": True, "documents": len(index.documents), "passages": len(index.passages),
+               "generation": index.generation, "seconds": round(time.perf_counter() - started, 2)}
+    if args.json:
+        print(json_text(summary))
+    else:
+        print(plain(f"{args.index}: every file matches its sha256; {summary['documents']} documents, "
+                    f"{summary['passages']} passages (generation {summary['generation']}, {summary['seconds']} s)"))
     return EXIT_OK
 
 

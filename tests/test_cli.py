@@ -117,6 +117,26 @@ def test_a_corrupt_index_exits_3(page_index, tmp_path):
 
 
 @pytest.mark.model
+def test_check_reads_a_large_file_whole_that_a_load_checks_by_size(page_index, tmp_path, capsys, monkeypatch):
+    from index import store
+    from index.build import load_index
+
+    monkeypatch.setattr(store, "LARGE_FILE", 1024)  # the sentence vectors are a large file here
+    assert main(["check", "--index", str(page_index)]) == 0
+    assert "every file matches its sha256" in capsys.readouterr().out
+    broken = tmp_path / "broken"
+    shutil.copytree(page_index, broken)
+    manifest = json.loads((broken / "manifest.json").read_text(encoding="utf-8"))
+    path = broken / manifest["files"]["sentence_vectors.npy"]["name"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x20
+    path.write_bytes(bytes(data))
+    assert len(load_index(broken).passages)  # same size: a load maps it and reads only what is used
+    assert main(["check", "--index", str(broken)]) == 3
+    assert "sentence_vectors.npy" in capsys.readouterr().err
+
+
+@pytest.mark.model
 def test_a_missing_index_exits_3(tmp_path, capsys):
     assert main(["ask", "When are PCTs to be scrapped?", "--index", str(tmp_path / "none")]) == 3
     assert "manifest.json not found" in _one_line_error(capsys.readouterr().err, "qa: index error: ")

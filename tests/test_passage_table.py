@@ -13,14 +13,19 @@ import pytest
 from index.build import build_index, delete_documents, load_index, save_index
 from index.chunk import chunk_document
 from index.passage_table import PassageTable, passage_id
+from index.records import Comment, Document
 from index.store import MANIFEST, encode_jsonl
 from tests.fakes import KeywordEmbedder
-from tests.test_store_segments import SMALL_CHUNKS, VOCABULARY, _documents, _same
+from tests.test_store_segments import SMALL_CHUNKS, VOCABULARY
 
 
 @pytest.fixture(scope="module")
 def index():
-    return build_index(_documents(6), KeywordEmbedder(VOCABULARY), SMALL_CHUNKS)
+    documents = [Document(id=f"d{n}", title=f"GP services ({n})", byline="A reporter" if n % 2 else None,
+                          text=" ".join(f"CCGs in place {n} will commission GP services, sentence {i}." for i in range(9)),
+                          comments=tuple(Comment(c + 1, f"Councils should decide, says reader {c}.", f"r{c}")
+                                         for c in range(n % 3))) for n in range(6)]
+    return build_index(documents, KeywordEmbedder(VOCABULARY), SMALL_CHUNKS)
 
 
 def test_every_passage_reads_back_as_the_chunker_made_it(index):
@@ -80,5 +85,7 @@ def test_an_index_saved_with_passages_as_json_lines_still_loads(index, tmp_path)
                                            "sha256": hashlib.sha256(data).hexdigest()}
     (tmp_path / MANIFEST).write_text(json.dumps(manifest))
     loaded = load_index(tmp_path)
-    _same(loaded, index)
+    assert loaded.passages == index.passages and list(loaded.documents) == list(index.documents)
+    assert [(p.windows, p.sentences) for p in loaded.passages] == [(p.windows, p.sentences) for p in index.passages]
     assert np.array_equal(loaded.sentence_start, index.sentence_start)
+    assert np.array_equal(loaded.sentence_vectors, index.sentence_vectors)

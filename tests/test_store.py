@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from index import store
 from index.store import (
     FORMAT_VERSION,
     MANIFEST,
@@ -56,6 +58,24 @@ def test_truncated_file_is_named(tmp_path):
     path = _stored_path(tmp_path, "dense.faiss")
     path.write_bytes(path.read_bytes()[:-7])
     with pytest.raises(IndexCorruptError, match=r"dense.faiss \(dense.g0001.faiss\).* 93 bytes, the manifest says 100"):
+        read_index(tmp_path)
+
+
+def test_a_large_file_is_mapped_and_checked_by_size_and_hashed_when_verifying(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "LARGE_FILE", 64)  # dense.faiss (100 bytes) is large, the others small
+    write_index(tmp_path, FILES, META)
+    _, files = read_index(tmp_path)
+    assert isinstance(files["dense.faiss"], mmap.mmap) and files["dense.faiss"][:] == FILES["dense.faiss"]
+    assert isinstance(files["passages.jsonl"], bytes)
+    path = _stored_path(tmp_path, "dense.faiss")
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert read_index(tmp_path)[1]["dense.faiss"][:] == bytes(data)  # same size: not read whole on a load
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss .* does not match its sha256"):
+        read_index(tmp_path, verify=True)
+    path.write_bytes(bytes(data[:-1]))
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss .* 99 bytes, the manifest says 100"):
         read_index(tmp_path)
 
 
