@@ -138,16 +138,17 @@ def part(analysis: Analysis, doc_ids: Sequence[str], passages: Sequence[Passage]
                     dict(analysis.versions))
 
 
-def complete(analysis: Analysis, documents: Sequence[Document], analysers: Sequence[Analyser]) -> Analysis:
-    """`analysis` with every analyser in `analysers` run over all `documents` if its rows are missing or
-    were made by another version (an index built without it, or before it changed)."""
+def complete(analysis: Analysis, documents: Mapping[str, Document], analysers: Sequence[Analyser]) -> Analysis:
+    """`analysis` with every analyser in `analysers` run over all `documents` (by id) if its rows are missing
+    or were made by another version (an index built without it, or before it changed); the documents are read
+    only then."""
     _check_analysers(analysers)
     missing = [a for a in analysers if analysis.versions.get(a.name) != a.version]
     if not missing:
         return analysis
     rows, versions = dict(analysis.rows), dict(analysis.versions)
     for analyser in missing:
-        rows[analyser.name] = {d.id: found for d in documents if (found := analyser.analyse(d))}
+        rows[analyser.name] = {d.id: found for d in documents.values() if (found := analyser.analyse(d))}
         versions[analyser.name] = analyser.version
     return Analysis(analysis.quotes, analysis.document_frequency, analysis.passages, rows, versions)
 

@@ -4,11 +4,12 @@ the whole corpus where that can be avoided: an add or delete of one article stay
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from index import lazy_rows
 from index.analysis import Analyser, Analysis, complete, merge_all, without
 from index.analysis import part as analysis_part
 from index.chunk import ChunkConfig
@@ -50,7 +51,7 @@ class IndexConfig:
 class CorpusIndex:
     """Everything search needs, in memory. Rows of `window_passage` map each vector to its passage."""
 
-    documents: dict[str, Document]
+    documents: Mapping[str, Document]  # a dict, or (loaded) index.lazy_rows.LazyRows: decoded when read
     passages: PassageTable  # a list of Passage is accepted and made a table over `documents`
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
@@ -110,12 +111,8 @@ def joined(parts: Sequence[CorpusIndex]) -> CorpusIndex:
     if not rest:
         return first
     passage_offsets = np.cumsum([0] + [len(p.passages) for p in parts])
-    documents = dict(first.documents)
-    for piece in rest:
-        documents.update(piece.documents)
-    analysis = merge_all([p.analysis for p in parts])
-    if any(analysis.versions.get(a.name) != a.version for a in first.analysers):
-        analysis = complete(analysis, list(documents.values()), first.analysers)
+    documents = lazy_rows.merged([p.documents for p in parts])
+    analysis = complete(merge_all([p.analysis for p in parts]), documents, first.analysers)
     return CorpusIndex(
         documents=documents,
         passages=PassageTable.joined([p.passages for p in parts], documents),
@@ -146,7 +143,7 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
     new_row = np.cumsum(kept) - 1  # a kept passage's row after the removal
     window_removed = removed[index.window_passage] if len(index.window_passage) else np.zeros(0, dtype=bool)
     analysis = without(index.analysis, gone, [index.passages[row] for row in np.flatnonzero(removed)])
-    documents = {d: doc for d, doc in index.documents.items() if d not in gone_set}
+    documents = lazy_rows.without(index.documents, gone_set)
     return CorpusIndex(
         documents=documents,
         passages=index.passages.taken(kept, documents),
@@ -174,7 +171,7 @@ def documents_data(index: CorpusIndex, doc_ids: set[str]) -> SegmentData:
     held = index.passages.held(doc_ids)
     local_row = np.cumsum(held) - 1
     windows = np.flatnonzero(held[index.window_passage]) if len(index.window_passage) else np.zeros(0, np.int64)
-    documents = {d: doc for d, doc in index.documents.items() if d in doc_ids}
+    documents = lazy_rows.subset(index.documents, [d for d in index.documents if d in doc_ids])
     passages = index.passages.taken(held, documents)
     return SegmentData(
         documents, passages, local_row[index.window_passage[windows]].astype(np.int64),

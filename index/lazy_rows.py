@@ -2,7 +2,8 @@
 
 Loading a large index would otherwise spend seconds JSON-decoding rows (quotes, analysers' facts) that most
 questions never read. Every line of such a table was written by `index.store.encode_jsonl` from a dict whose
-first key is "doc_id", so each line starts `{"doc_id": "<id>"`: the ids are read from those first bytes, and
+first key is the document's id ("doc_id"; "id" in documents.jsonl), so each line starts `{"doc_id": "<id>"`:
+the ids are read from those first bytes, and
 the rest of a line is decoded when its document is. Merging, dropping and picking documents move references
 to lines, decoding nothing; saving copies the lines not yet decoded as they are.
 """
@@ -19,17 +20,18 @@ from index.store import encode_jsonl
 
 __all__ = ["LazyRows", "encode_rows", "merged", "subset", "without"]
 
-_PREFIX = b'{"doc_id": "'  # json.dumps's separators, as encode_jsonl writes them
+_KEY = "doc_id"  # the key each row starts with, unless the table says another
 _ID_BYTES = 256  # ids longer than this, or holding an escape, are read by decoding their line's start in full
 
 
 class _Table:
-    """One stored file: its bytes (bytes, memoryview or mmap), its name for errors, and what a row becomes."""
+    """One stored file: its bytes (bytes, memoryview or mmap), its name for errors, what a row becomes, and the
+    key holding a row's document id."""
 
-    __slots__ = ("data", "name", "value_of")
+    __slots__ = ("data", "key", "name", "value_of")
 
-    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any]):
-        self.data, self.name, self.value_of = data, name, value_of
+    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY):
+        self.data, self.name, self.value_of, self.key = data, name, value_of, key
 
 
 class _Line:
@@ -44,8 +46,8 @@ class _Line:
         table = self.table
         try:
             row = json.loads(bytes(table.data[self.start:self.end]).decode("utf-8"))
-            if row["doc_id"] != doc_id:
-                raise ValueError(f"the line starts with document {doc_id!r} but holds {row['doc_id']!r}")
+            if row[table.key] != doc_id:
+                raise ValueError(f"the line starts with document {doc_id!r} but holds {row[table.key]!r}")
             return table.value_of(row)
         except (KeyError, TypeError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise IndexCorruptError(f"{table.name}: the row of document {doc_id!r} is malformed ({error})") from error
@@ -63,20 +65,21 @@ class LazyRows(Mapping):
         self._entries = entries  # doc_id -> its value, or the _Line it is decoded from on first read
 
     @classmethod
-    def from_jsonl(cls, data: Any, name: str, value_of: Callable[[dict], Any]) -> LazyRows:
-        """The rows of the JSONL table `data` (file `name`), a document's value being `value_of(its row)`. Only
-        the document ids are read now; a line not starting with one raises IndexCorruptError naming it."""
-        table = _Table(data, name, value_of)
+    def from_jsonl(cls, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY) -> LazyRows:
+        """The rows of the JSONL table `data` (file `name`), a document's value being `value_of(its row)`, its id
+        the row's `key`. Only the ids are read now; a line not starting with one raises IndexCorruptError."""
+        table = _Table(data, name, value_of, key)
+        prefix = _prefix(key)
         entries: dict[str, Any] = {}
         ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10).tolist()
         start = 0
         for number, end in enumerate([*ends, len(data)], start=1):
             if end > start:
-                doc_id = _doc_id(data, start, end)
+                doc_id = _doc_id(data, start, end, prefix)
                 if doc_id is not None:
                     entries[doc_id] = _Line(table, start, end)
                 elif bytes(data[start:end]).decode("utf-8", "replace").strip():  # blank lines are skipped
-                    raise IndexCorruptError(f'{name} line {number}: a row should start {{"doc_id": "<document id>", '
+                    raise IndexCorruptError(f'{name} line {number}: a row should start {{"{key}": "<document id>", '
                                             f"found {bytes(data[start:min(end, start + 40)])!r}")
             start = end + 1
         return cls(entries)
@@ -110,19 +113,24 @@ class LazyRows(Mapping):
         return f"LazyRows({len(self._entries)} documents, {self.decoded()} decoded)"
 
 
-def _doc_id(data: Any, start: int, end: int) -> str | None:
+def _prefix(key: str) -> bytes:
+    """What a row keyed `key` starts with: json.dumps's separators, as encode_jsonl writes them."""
+    return b'{' + json.dumps(key).encode("utf-8") + b': "'
+
+
+def _doc_id(data: Any, start: int, end: int, prefix: bytes) -> str | None:
     """The document id the line data[start:end] starts with, or None if it does not start with one."""
-    head = bytes(data[start:min(end, start + len(_PREFIX) + _ID_BYTES)])
-    if not head.startswith(_PREFIX):
+    head = bytes(data[start:min(end, start + len(prefix) + _ID_BYTES)])
+    if not head.startswith(prefix):
         return None
-    close = head.find(b'"', len(_PREFIX))
-    if close != -1 and b"\\" not in head[len(_PREFIX):close]:  # JSON escapes nothing else that ensure_ascii=False keeps
+    close = head.find(b'"', len(prefix))
+    if close != -1 and b"\\" not in head[len(prefix):close]:  # JSON escapes nothing else that ensure_ascii=False keeps
         try:
-            return head[len(_PREFIX):close].decode("utf-8")
+            return head[len(prefix):close].decode("utf-8")
         except UnicodeDecodeError:
             return None
     try:  # an escape, or a long id: the prefix is ASCII, so its byte length is its length in characters
-        return json.decoder.scanstring(bytes(data[start:end]).decode("utf-8"), len(_PREFIX))[0]
+        return json.decoder.scanstring(bytes(data[start:end]).decode("utf-8"), len(prefix))[0]
     except ValueError:
         return None
 

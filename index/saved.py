@@ -172,7 +172,7 @@ def load_index(folder: str | Path, embedder: Embedder | None = None,
         raise IndexCorruptError(f"index at {folder} is inconsistent ({error}); {rebuild_hint(folder)}") from error
     if not isinstance(index.model_path, str):
         index.model_path = None
-    index.analysis = complete(index.analysis, list(index.documents.values()), analysers)
+    index.analysis = complete(index.analysis, index.documents, analysers)
     index.analysers = tuple(analysers)
     index.generation = generation
     index.stored = Stored(str(Path(folder).resolve()), generation, segments, manifest["files"], owner, deleted,

@@ -28,12 +28,13 @@ from index import analysis as analysis_files
 from index.analysis import Analysis
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError
+from index.lazy_rows import LazyRows, encode_rows
 from index.lexical import FILES as LEXICAL_FILES
 from index.lexical import LexicalIndex
 from index.passage_table import FILES as PASSAGE_FILES
 from index.passage_table import PassageTable
 from index.records import Comment, Document, Passage
-from index.store import decode_jsonl, decode_npy, encode_jsonl, encode_npy
+from index.store import decode_jsonl, decode_npy, encode_npy
 
 BASE = "base"
 PASSAGES_JSONL = "passages.jsonl"  # how segments written before PassageTable held their passages
@@ -175,7 +176,7 @@ def segment_files(segment: Segment, data: SegmentData) -> dict[str, bytes]:
     """The segment's files for `index.store.write_index`, by logical name."""
     prefix = segment.prefix
     files = {
-        "documents.jsonl": encode_jsonl(_document_dict(d) for d in data.documents.values()),
+        "documents.jsonl": encode_rows(data.documents, lambda _, document: _document_dict(document)),
         **data.passages.to_files(list(data.documents)),
         "windows.npy": encode_npy(data.window_passage),
         "sentence_vectors.npy": encode_npy(data.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
@@ -194,7 +195,9 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
     def mine(names: Iterable[str]) -> dict[str, bytes]:  # its files under the names the readers expect
         return {name: files[prefix + name] for name in names if prefix + name in files}
 
-    documents = {d.id: d for d in map(_document_from, decode_jsonl(files[prefix + "documents.jsonl"]))}
+    # Each document is decoded when first read: an archive's texts are most of its index.
+    documents = LazyRows.from_jsonl(files[prefix + "documents.jsonl"], prefix + "documents.jsonl", _document_from,
+                                    key="id")
     if prefix + PASSAGES_JSONL in files:  # written before passages were stored as arrays
         rows = decode_jsonl(files[prefix + PASSAGES_JSONL])
         passages = PassageTable.of([_passage_from(row, documents) for row in rows], documents)

@@ -51,12 +51,12 @@ def stored_facts_where(index: CorpusIndex, test: Callable[[Sequence[str], str | 
     stored = index.analysis.rows_of(CommissioningAnalyser.name)
     wanted = None if doc_ids is None else set(doc_ids)
     found = []
-    for doc_id, document in index.documents.items():
+    for doc_id in index.documents:  # a document is read (decoded, in a loaded archive) only for a fact kept
         if wanted is not None and doc_id not in wanted:
             continue
         for row in stored.get(doc_id, ()):
             if test(row["covers"], row["place"], row["body"]):
-                found.append(_fact(doc_id, document, row))
+                found.append(_fact(doc_id, index.documents[doc_id], row))
                 if len(found) == limit:
                     return found
     return found

@@ -19,10 +19,18 @@ class DocumentDates:
     """The documents of one index by the day they are dated (a document without a date is in no range)."""
 
     def __init__(self, documents: Mapping[str, Document]):
-        dated = sorted((day, doc_id) for doc_id, document in documents.items() if (day := iso_day(document.date)))
-        self._days = [day for day, _ in dated]
-        self._ids = [doc_id for _, doc_id in dated]
-        self._indexed = frozenset(documents)
+        self._documents = documents
+        self._dated: tuple[list[str], list[str]] | None = None  # (days, ids), sorted: made on the first range
+
+    def _by_day(self) -> tuple[list[str], list[str]]:
+        """Read every document's date the first time a range is asked for: a loaded archive's documents are
+        decoded when read, so a load or a question without dates reads none. (Two threads may both make it: the
+        same lists, so either may be kept.)"""
+        if self._dated is None:
+            dated = sorted((day, doc_id) for doc_id, document in self._documents.items()
+                           if (day := iso_day(document.date)))
+            self._dated = [day for day, _ in dated], [doc_id for _, doc_id in dated]
+        return self._dated
 
     def scope(self, doc_ids: Sequence[str] | None, since: str | None, until: str | None) -> Sequence[str] | None:
         """`doc_ids` narrowed to the documents dated from `since` to `until` (ISO days, inclusive; either may
@@ -33,15 +41,16 @@ class DocumentDates:
         low, high = _day("since", since), _day("until", until)
         if low and high and low > high:
             raise InputError(f"since ({low}) is after until ({high}); give a range that runs forwards")
-        first = bisect_left(self._days, low) if low else 0
-        last = bisect_right(self._days, high) if high else len(self._days)
-        within = self._ids[first:last]
+        days, ids = self._by_day()
+        first = bisect_left(days, low) if low else 0
+        last = bisect_right(days, high) if high else len(days)
+        within = ids[first:last]
         if doc_ids is None:
             return within
         if isinstance(doc_ids, str):
             return doc_ids  # the search explains that a list of ids was wanted
         inside = set(within)
-        return [d for d in doc_ids if d in inside or d not in self._indexed]
+        return [d for d in doc_ids if d in inside or d not in self._documents]
 
 
 def _day(name: str, value: object) -> str | None:

@@ -70,7 +70,7 @@ class Engine:
     def _use(self, index: CorpusIndex) -> None:
         if any(index.analysis.versions.get(a.name) != a.version for a in ANALYSERS):
             # Built without the engine's analysers (by index.build directly): analyse it once, here.
-            index = replace(index, analysis=complete(index.analysis, list(index.documents.values()), ANALYSERS),
+            index = replace(index, analysis=complete(index.analysis, index.documents, ANALYSERS),
                             analysers=ANALYSERS)
         self._index = index
         self._retriever = Retriever(index, self.embedder, self.retrieval_config) if self.backend is None else \

@@ -119,3 +119,17 @@ def test_a_loaded_index_reads_no_row_until_asked(tmp_path):
     assert loaded.quotes(documents[1].id) == built.quotes(documents[1].id)
     assert loaded.analysis.quotes.decoded() == 1
     assert loaded.analysis == built.analysis
+
+
+def test_a_loaded_engine_reads_no_document_until_a_question_needs_one(tmp_path):
+    from qa.engine import Engine
+
+    documents = load_documents(sorted(DEFAULT_CORPUS.glob("*.txt")))
+    embedder = KeywordEmbedder(["gp", "nhs", "ccgs", "commission", "manchester"])
+    save_index(build_index(documents, embedder, analysers=ANALYSERS), tmp_path)
+    engine = Engine.load(tmp_path, embedder=embedder)
+    stored = engine._index.documents
+    assert isinstance(stored, LazyRows) and stored.decoded() == 0 and len(stored) == len(documents)
+    answer = engine.ask("Who will commission GP services in Manchester?")
+    assert answer.citations and 0 < stored.decoded() <= len(documents)
+    assert {d.id: d for d in engine.documents()} == {d.id: d for d in documents}
