@@ -15,6 +15,7 @@ _LAZY = {
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",
+    "AnswerModel": "qa.answer_model",  # Engine(answer_model=AnswerModel(folder)): another trained scorer
     "MODES": "index.options", "KIND_FILTERS": "index.options",
     # one JSON Lines reader and one library-version lookup, for eval as for the index
     "jsonl_rows": "index.jsonl", "library_versions": "index.store",
