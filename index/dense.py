@@ -14,6 +14,7 @@ import numpy as np
 
 from index.errors import IndexCorruptError, InputError, check_k
 from index.options import DENSE_KINDS, EXACT, HNSW
+from index.store import decode_npy, encode_npy
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
     import torch  # noqa: F401
@@ -22,7 +23,13 @@ except ImportError:  # the dense index itself does not need torch
 import faiss
 
 KINDS = DENSE_KINDS
-FILE_NAME = "dense.faiss"
+FILE_NAME = "dense.faiss"  # an "hnsw" index (graph and vectors) as FAISS writes it; "exact" ones before float16
+VECTORS_FILE = "dense.npy"  # an "exact" index: its vectors, float16
+FILES = (FILE_NAME, VECTORS_FILE)
+# "exact" vectors are rounded to float16 when added, and stored so: half the disk of float32 (the window
+# vectors were a third of an archive's index), cosines moved by about 1e-4, and a loaded index holds the very
+# numbers the built one held. In memory FAISS searches them as float32.
+STORED_DTYPE = np.float16
 
 # HNSW graph settings: M=32 links per node and a wide construction beam trade build time for
 # recall; efSearch is the query-time beam, the knob to turn when recall matters more than speed.
@@ -94,6 +101,8 @@ class DenseIndex:
     def add(self, vectors: np.ndarray) -> None:
         """Append float32 vectors of shape (n, dim); they get rows len(self) .. len(self) + n - 1."""
         rows = _normalised(vectors, self.dim, "vectors")
+        if self.kind == EXACT:
+            rows = rows.astype(STORED_DTYPE).astype(np.float32)
         if len(rows):
             self._index.add(rows)
 
@@ -151,6 +160,19 @@ class DenseIndex:
         if keep.any():
             index._index.add(np.ascontiguousarray(self._index.reconstruct_n(0, len(self))[keep]))
         return index
+
+    @classmethod
+    def _from_vectors(cls, data: bytes, dim: int, rows: int | None) -> DenseIndex:
+        try:
+            vectors = decode_npy(data)
+        except (ValueError, EOFError) as error:
+            raise IndexCorruptError(f"{VECTORS_FILE} is not a readable .npy file ({error})") from error
+        if vectors.dtype != STORED_DTYPE or vectors.ndim != 2 or vectors.shape[1] != dim:
+            raise IndexCorruptError(f"{VECTORS_FILE} holds {vectors.dtype} vectors of shape {vectors.shape}, expected "
+                                    f"{np.dtype(STORED_DTYPE)} of dimension {dim}")
+        if rows is not None and len(vectors) != rows:
+            raise IndexCorruptError(f"{VECTORS_FILE} holds {len(vectors)} vectors, expected {rows} (one per window)")
+        return cls.of_stored(vectors.astype(np.float32))
 
     def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
                ) -> list[list[tuple[int, float]]]:
@@ -230,7 +252,10 @@ class DenseIndex:
         return [(int(rows[i]), float(scores[i])) for i in best]
 
     def to_files(self) -> dict[str, bytes]:
-        """The index as {"dense.faiss": bytes}, for `index.store.write_index`."""
+        """The index as {"dense.npy": float16 vectors} ("exact") or {"dense.faiss": bytes} ("hnsw"), for
+        `index.store.write_index`."""
+        if self.kind == EXACT:
+            return {VECTORS_FILE: encode_npy(self.vectors().astype(STORED_DTYPE))}
         return {FILE_NAME: faiss.serialize_index(self._index).tobytes()}
 
     @classmethod
@@ -239,8 +264,11 @@ class DenseIndex:
     ) -> DenseIndex:
         """Rebuild from `to_files` output, checking the kind, dimension and (if given) number of rows."""
         dim, kind = _check_dim(dim), _check_kind(kind)
+        if kind == EXACT and VECTORS_FILE in files:
+            return cls._from_vectors(files[VECTORS_FILE], dim, rows)
         if FILE_NAME not in files:
-            raise IndexCorruptError(f"the dense index file {FILE_NAME} is missing from the index")
+            raise IndexCorruptError(f"the dense index file {VECTORS_FILE if kind == EXACT else FILE_NAME} is missing "
+                                    "from the index")
         try:
             # deserialize_index already returns the concrete class; calling faiss.downcast_index on
             # it would make a second, non-owning wrapper that dangles once the first is freed.

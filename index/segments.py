@@ -1,7 +1,7 @@
 """An index folder as segments, so that a save writes what changed and nothing else.
 
 The base segment (what `qa index` or a compaction writes) has the plain file names ("passages.jsonl",
-"dense.faiss", ...); each later add writes a delta segment, the same files under a prefix
+"dense.npy", ...); each later add writes a delta segment, the same files under a prefix
 ("seg3.passages.jsonl"); a delete writes only "deleted.json", the documents each segment no longer serves
 (tombstones). The manifest's meta lists the segments, oldest first; files of earlier generations are
 kept by reference (index/store.py), never rewritten or hashed again. Loading reads each segment, drops its
@@ -26,6 +26,7 @@ import numpy as np
 
 from index import analysis as analysis_files
 from index.analysis import Analysis
+from index.dense import FILES as DENSE_FILES
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError
 from index.lazy_rows import LazyRows, encode_rows
@@ -206,7 +207,7 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
     window_passage = decode_npy(files[prefix + "windows.npy"]).astype(np.int64)
     # Deltas are exact (flat) in every index: their vectors join the base's as stored.
     kind = meta["dense_kind"] if segment.name == BASE else "exact"
-    dense = DenseIndex.from_files(mine(["dense.faiss"]), meta["dimension"], kind, rows=len(window_passage))
+    dense = DenseIndex.from_files(mine(DENSE_FILES), meta["dimension"], kind, rows=len(window_passage))
     lexical = LexicalIndex.from_files(mine(LEXICAL_FILES.values()))
     sentence_vectors = _sentence_vectors(files[prefix + "sentence_vectors.npy"])
     analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages), prefix)

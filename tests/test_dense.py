@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.dense import FILE_NAME, DenseIndex
+from index.dense import FILE_NAME, VECTORS_FILE, DenseIndex
+from index.store import encode_npy
 from qa.errors import IndexCorruptError, InputError
 
 
@@ -12,9 +13,12 @@ def _data(n: int, dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
 
 
-def _brute_force(base: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k rows by cosine similarity, computed in float64 numpy."""
+def _brute_force(base: np.ndarray, queries: np.ndarray, k: int, kind: str = "exact") -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows by cosine similarity, computed in float64 numpy over the vectors an index of `kind` holds
+    ("exact" rounds them to float16, as it stores them)."""
     b = base / np.linalg.norm(base, axis=1, keepdims=True)
+    if kind == "exact":
+        b = b.astype(np.float16)
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     sims = q.astype(np.float64) @ b.astype(np.float64).T
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
@@ -39,7 +43,7 @@ def test_scores_are_cosine_whatever_the_vector_length():
     index.add(np.array([[10.0, 0.0], [0.0, 0.5], [1.0, 1.0]], dtype=np.float32))
     hits = index.search(np.array([[3.0, 0.0]], dtype=np.float32), 3)[0]
     assert [row for row, _ in hits] == [0, 2, 1]
-    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=2e-4)  # float16 vectors
 
 
 def test_hnsw_recall_at_10_against_exact():
@@ -107,28 +111,52 @@ def test_round_trip_through_files_gives_identical_results(kind):
     index = DenseIndex(16, kind)
     index.add(base)
     files = index.to_files()
-    assert set(files) == {FILE_NAME} and isinstance(files[FILE_NAME], bytes)
+    name = VECTORS_FILE if kind == "exact" else FILE_NAME
+    assert set(files) == {name} and isinstance(files[name], bytes)
     loaded = DenseIndex.from_files(files, 16, kind, rows=300)
     assert len(loaded) == 300 and loaded.kind == kind
     assert loaded.ef_search == index.ef_search
     assert loaded.search(queries, 7) == index.search(queries, 7)
 
 
-def test_from_files_rejects_undeserializable_or_inconsistent_bytes():
-    index = DenseIndex(8)
-    index.add(_data(10, 8, seed=9))
-    good = index.to_files()[FILE_NAME]
-    for bad in (good[: len(good) // 2], b"not a faiss index", b""):
-        with pytest.raises(IndexCorruptError, match="not a readable FAISS index"):
-            DenseIndex.from_files({FILE_NAME: bad}, 8)
-    with pytest.raises(IndexCorruptError, match="dimension 8, expected 16"):
-        DenseIndex.from_files({FILE_NAME: good}, 16)
+def test_an_exact_index_saved_by_faiss_before_float16_still_loads():
+    import faiss  # after index.dense, which imports torch first
+
+    flat = faiss.IndexFlatIP(8)
+    vectors = _data(10, 8, seed=9)
+    faiss.normalize_L2(vectors)
+    flat.add(vectors)
+    loaded = DenseIndex.from_files({FILE_NAME: faiss.serialize_index(flat).tobytes()}, 8, rows=10)
+    assert np.array_equal(loaded.vectors(), vectors)
+
+
+def test_from_files_rejects_unreadable_or_inconsistent_files():
+    exact, graph = DenseIndex(8), DenseIndex(8, "hnsw")
+    exact.add(_data(10, 8, seed=9))
+    graph.add(_data(10, 8, seed=9))
+    good, good_graph = exact.to_files()[VECTORS_FILE], graph.to_files()[FILE_NAME]
+    for bad in (good[: len(good) // 2], b"not an npy file", b""):
+        with pytest.raises(IndexCorruptError, match=r"dense\.npy is not a readable \.npy file"):
+            DenseIndex.from_files({VECTORS_FILE: bad}, 8)
+    with pytest.raises(IndexCorruptError, match=r"float16 vectors of shape \(10, 8\), expected float16 of dimension 16"):
+        DenseIndex.from_files({VECTORS_FILE: good}, 16)
     with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
-        DenseIndex.from_files({FILE_NAME: good}, 8, rows=11)
-    with pytest.raises(IndexCorruptError, match="kind 'hnsw' expects IndexHNSWFlat"):
-        DenseIndex.from_files({FILE_NAME: good}, 8, "hnsw")
-    with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
+        DenseIndex.from_files({VECTORS_FILE: good}, 8, rows=11)
+    with pytest.raises(IndexCorruptError, match=r"float32 vectors .* expected float16"):
+        DenseIndex.from_files({VECTORS_FILE: encode_npy(np.zeros((10, 8), np.float32))}, 8)
+    with pytest.raises(IndexCorruptError, match=r"dense.npy is missing"):
         DenseIndex.from_files({}, 8)
+    for bad in (good_graph[: len(good_graph) // 2], b"not a faiss index", b""):
+        with pytest.raises(IndexCorruptError, match="not a readable FAISS index"):
+            DenseIndex.from_files({FILE_NAME: bad}, 8, "hnsw")
+    with pytest.raises(IndexCorruptError, match="dimension 8, expected 16"):
+        DenseIndex.from_files({FILE_NAME: good_graph}, 16, "hnsw")
+    with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
+        DenseIndex.from_files({FILE_NAME: good_graph}, 8, "hnsw", rows=11)
+    with pytest.raises(IndexCorruptError, match="kind 'exact' expects IndexFlatIP"):
+        DenseIndex.from_files({FILE_NAME: good_graph}, 8)
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
+        DenseIndex.from_files({}, 8, "hnsw")
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
@@ -144,9 +172,9 @@ def test_a_filter_matching_few_rows_still_gives_k_hits_all_allowed(kind):
     index = DenseIndex(16, kind)
     index.add(base)
     hits = index.search(query, 10, allowed=allowed)[0]
-    expected_ids, expected_scores = _brute_force(base[allowed], query, 10)
+    expected_ids, expected_scores = _brute_force(base[allowed], query, 10, kind)
     assert [row for row, _ in hits] == np.flatnonzero(allowed)[expected_ids[0]].tolist()
-    np.testing.assert_allclose([s for _, s in hits], expected_scores[0], atol=1e-5)
+    np.testing.assert_allclose([s for _, s in hits], expected_scores[0], atol=1e-4)
     assert not any(allowed[row] for row, _ in index.search(query, 8 * 10)[0])  # why a post-filter fails here
 
 
@@ -158,7 +186,7 @@ def test_an_hnsw_filter_too_wide_to_score_exactly_is_searched_in_the_graph():
     index.add(base)
     hits = index.search(query, 20, allowed=allowed)[0]
     assert len(hits) == 20 and all(allowed[row] for row, _ in hits)
-    expected = set((np.flatnonzero(allowed)[_brute_force(base[allowed], query, 20)[0][0]]).tolist())
+    expected = set((np.flatnonzero(allowed)[_brute_force(base[allowed], query, 20, "hnsw")[0][0]]).tolist())
     assert len(expected & {row for row, _ in hits}) >= 18
 
 
@@ -179,7 +207,7 @@ def test_best_per_group_gives_n_groups_scored_by_their_best_allowed_row(kind):
     allowed = np.repeat(np.arange(200) % 10 == 0, 3)  # 20 groups allowed
     index = DenseIndex(8, kind)
     index.add(base)
-    sims = _brute_force(base, query, 600)
+    sims = _brute_force(base, query, 600, kind)
     best: dict[int, float] = {}
     for row, score in zip(sims[0][0], sims[1][0]):
         if allowed[row]:

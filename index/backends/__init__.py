@@ -142,13 +142,7 @@ def records_of(index: CorpusIndex, passage_ids: set[str] | None = None) -> Itera
 
 def window_vectors(index: CorpusIndex) -> np.ndarray:
     """Every window vector of the index as stored (unit length), shape (windows, dimension)."""
-    import faiss  # after index.dense (imported above), which brings torch first
-
-    files = index.dense.to_files()
-    stored = faiss.deserialize_index(np.frombuffer(next(iter(files.values())), dtype=np.uint8))
-    if stored.ntotal == 0:
-        return np.zeros((0, index.dense.dim), dtype=np.float32)
-    return stored.reconstruct_n(0, stored.ntotal)
+    return index.dense.vectors()
 
 
 def sync(backend: SearchBackend, index: CorpusIndex, batch: int = 512) -> tuple[int, int]:
