@@ -22,12 +22,12 @@ from index.lexical import LexicalIndex
 from index.options import EXACT
 from index.records import Document, Passage
 from index.saved import load_index, save_index
-from index.segments import SENTENCE_DTYPE
+from index.sentence_vectors import quantised
 from index.speakers import Quote, QuoteSpans
 from index.store import check_compatible
 
 # The front door of index building: the records and operations other modules hold are named here too.
-__all__ = ["INDEX_RECIPE", "SENTENCE_DTYPE", "SENTENCE_VECTORS", "Batch", "CorpusIndex", "IndexConfig",
+__all__ = ["INDEX_RECIPE", "SENTENCE_VECTORS", "Batch", "CorpusIndex", "IndexConfig",
            "add_documents", "build_index", "delete_documents", "lexical_texts", "load_index", "merge_batch",
            "prepare_batch", "save_index"]
 
@@ -38,7 +38,7 @@ def build_index(documents: Sequence[Document], embedder: Embedder,
     """Chunk, embed, analyse and index `documents` from scratch; `analysers` also run on later additions."""
     empty = CorpusIndex({}, [], np.zeros(0, dtype=np.int64), DenseIndex(embedder.dimension, config.dense_kind),
                         LexicalIndex.build([]), embedder.name, config,
-                        np.zeros((0, embedder.dimension), dtype=SENTENCE_DTYPE), _model_path(embedder),
+                        quantised(np.zeros((0, embedder.dimension))), _model_path(embedder),
                         analysis=analyse([], [], analysers), analysers=tuple(analysers))
     return add_documents(empty, documents, embedder, progress)
 
@@ -52,7 +52,7 @@ class Batch:
     passages: tuple[Passage, ...]
     window_passage: np.ndarray  # each window vector's passage, counted from the batch's first passage
     vectors: np.ndarray
-    sentence_vectors: np.ndarray  # SENTENCE_DTYPE
+    sentence_vectors: np.ndarray  # quantised rows (index/sentence_vectors.py)
     analysis: Analysis
     model: str
     config: IndexConfig
@@ -74,7 +74,7 @@ def prepare_batch(documents: Sequence[Document], embedder: Embedder, config: Ind
     else:
         vectors, sentence_vectors = _embed_separately(embedder, passages, progress)
     windows = np.array([row for row, passage in enumerate(passages) for _ in passage.windows], dtype=np.int64)
-    return Batch(tuple(documents), tuple(passages), windows, vectors, sentence_vectors.astype(SENTENCE_DTYPE),
+    return Batch(tuple(documents), tuple(passages), windows, vectors, quantised(sentence_vectors),
                  analyse(documents, passages, analysers), embedder.name, config, _model_path(embedder))
 
 

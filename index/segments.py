@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from index import analysis as analysis_files
+from index import sentence_vectors
 from index.analysis import Analysis
 from index.dense import FILES as DENSE_FILES
 from index.dense import DenseIndex
@@ -42,10 +43,8 @@ PASSAGES_JSONL = "passages.jsonl"  # how segments written before PassageTable he
 TOMBSTONES = "deleted.json"
 FANOUT = 8  # segments of one size class merged into one of the next
 DELETED_SHARE = 0.25  # tombstones of this share of the stored documents: compact
-# Sentence vectors are kept in float16, on disk and in memory: half the bytes of float32 (they were 1.8 GB
-# of a 2.8 GB index at 200k passages) for cosines that move by about 1e-4 (embedders give unit vectors).
-# Where they are scored, NumPy promotes the rows read to float32. float32 files of older indexes still load.
-SENTENCE_DTYPE = np.float16
+# Sentence vectors are kept as int8 rows with a scale each (index/sentence_vectors.py), on disk and in memory;
+# float16 and float32 files of older indexes still load (quantised then).
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ class SegmentData(NamedTuple):
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray  # SENTENCE_DTYPE
+    sentence_vectors: np.ndarray  # quantised rows (index/sentence_vectors.py)
     analysis: Analysis
 
 
@@ -180,7 +179,7 @@ def segment_files(segment: Segment, data: SegmentData) -> dict[str, bytes]:
         "documents.jsonl": encode_rows(data.documents, lambda _, document: _document_dict(document)),
         **data.passages.to_files(list(data.documents)),
         "windows.npy": encode_npy(data.window_passage),
-        "sentence_vectors.npy": encode_npy(data.sentence_vectors.astype(SENTENCE_DTYPE, copy=False)),
+        "sentence_vectors.npy": encode_npy(data.sentence_vectors),
         **data.dense.to_files(),
         **data.lexical.to_files(),
     }
@@ -209,15 +208,15 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
     kind = meta["dense_kind"] if segment.name == BASE else "exact"
     dense = DenseIndex.from_files(mine(DENSE_FILES), meta["dimension"], kind, rows=len(window_passage))
     lexical = LexicalIndex.from_files(mine(LEXICAL_FILES.values()))
-    sentence_vectors = _sentence_vectors(files[prefix + "sentence_vectors.npy"])
+    sentence_vectors = _sentence_vectors(files[prefix + "sentence_vectors.npy"], meta["dimension"])
     analysis = analysis_files.from_files(files, meta["analysis"], documents.keys(), len(passages), prefix)
     sentences = int(passages.sentence_start[-1])
     if (len(documents), len(passages)) != (segment.documents, segment.passages) or len(lexical) != len(passages) \
-            or sentence_vectors.shape != (sentences, meta["dimension"]):
+            or len(sentence_vectors) != sentences:
         raise ValueError(
             f"segment {segment.name!r} holds {len(documents)} documents and {len(passages)} passages (the manifest "
             f"says {segment.documents} and {segment.passages}), {len(lexical)} lexical rows, and sentence vectors "
-            f"of shape {sentence_vectors.shape} for {sentences} sentences")
+            f"for {len(sentence_vectors)} sentences where its passages have {sentences}")
     return SegmentData(documents, passages, window_passage, dense, lexical, sentence_vectors, analysis)
 
 
@@ -246,13 +245,16 @@ def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
     return Passage(**row, title=document.title, text=text, windows=windows, sentences=sentences)
 
 
-def _sentence_vectors(data: bytes) -> np.ndarray:
-    """The stored sentence vectors as SENTENCE_DTYPE: a read-only view of the file's bytes when they are stored
-    so (no second copy of the largest array while loading), converted from an older index's float32."""
+def _sentence_vectors(data: bytes, dimension: int) -> np.ndarray:
+    """The stored sentence vectors, quantised: a read-only view of the file's bytes (memory-mapped when large, so
+    only the rows a question scores are read), or an older index's float16 / float32 vectors quantised."""
     array = _npy_view(data)
-    if array.dtype not in (np.float16, np.float32):
-        raise ValueError(f"sentence vectors of dtype {array.dtype}, expected float16 (or float32, older indexes)")
-    return array.astype(SENTENCE_DTYPE, copy=False)
+    if sentence_vectors.is_quantised(array) and array.ndim == 1 and sentence_vectors.dimension(array) == dimension:
+        return array
+    if array.dtype in (np.float16, np.float32) and array.ndim == 2 and array.shape[1] == dimension:
+        return sentence_vectors.quantised(array)
+    raise ValueError(f"sentence vectors of dtype {array.dtype} and shape {array.shape}, expected int8 rows of "
+                     f"{dimension} components with a scale each (or float16 / float32 ones, older indexes)")
 
 
 _NPY_HEADER_MAX = 1 << 16  # an .npy header of format 1.0 or 2.0 for a 2-d array is far shorter

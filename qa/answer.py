@@ -15,6 +15,7 @@ import numpy as np
 from index.build import CorpusIndex
 from index.lexical import tokenize
 from index.records import ARTICLE, COMMENT
+from index.sentence_vectors import dequantised
 from qa.answer_model import FEATURES, AnswerModel, Calibration, features
 from qa.errors import InputError
 from qa.phrasing import fallback_note, reported_elsewhere, sentence_line
@@ -94,7 +95,7 @@ class SentenceScorer:
             row = self.index.passage_row[hit.passage_id]
             passage = self.index.passages[row]
             first = self.index.sentence_start[row]
-            similarities = self.index.sentence_vectors[first:first + len(passage.sentences)] @ query_vector
+            similarities = dequantised(self.index.sentence_vectors[first:first + len(passage.sentences)]) @ query_vector
             for (start, end), similarity in zip(passage.sentences, similarities):
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = self._coverage(terms, text)

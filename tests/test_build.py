@@ -10,6 +10,7 @@ import pytest
 from index.build import IndexConfig, add_documents, build_index, load_index, save_index
 from index.chunk import ChunkConfig
 from index.records import Comment, Document
+from index.sentence_vectors import dequantised, is_quantised, quantised
 from index.store import read_index, write_index
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.retrieve import Retriever
@@ -145,7 +146,7 @@ def test_pooled_sentence_vectors_come_from_the_window_pass():
     separate = build_index([document], KeywordEmbedder(["ccgs", "councils", "budget"]), IndexConfig())
     assert pooled.sentence_vectors.shape == separate.sentence_vectors.shape
     # The fake has no context to pool, so each pooled span equals that sentence embedded alone.
-    assert np.allclose(pooled.sentence_vectors, separate.sentence_vectors)
+    assert np.allclose(dequantised(pooled.sentence_vectors), dequantised(separate.sentence_vectors))
     assert pooled.meta()["sentence_vectors"] == "pooled"
 
 
@@ -161,37 +162,39 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def _embedded_sentences(index, embedder) -> np.ndarray:
-    """Each indexed sentence embedded now, in float32: what the stored float16 rows approximate."""
+    """Each indexed sentence embedded now, in float32: what the stored int8 rows approximate."""
     texts = [p.text[s - p.start:e - p.start] for p in index.passages for s, e in p.sentences]
     return embedder.encode(texts)
 
 
-def test_sentence_vectors_are_float16_in_memory_and_on_disk_and_score_as_float32_did(tmp_path):
+def test_sentence_vectors_are_int8_with_a_scale_in_memory_and_on_disk_and_score_as_float32_did(tmp_path):
     embedder = KeywordEmbedder(VOCABULARY)
     index = build_index(_documents(), embedder, SMALL_CHUNKS, progress=False)
     save_index(index, tmp_path)
     loaded = load_index(tmp_path, embedder)
     stored = next(tmp_path.glob("sentence_vectors.g*.npy"))
-    assert index.sentence_vectors.dtype == loaded.sentence_vectors.dtype == np.float16
-    assert np.load(stored).dtype == np.float16
-    assert stored.stat().st_size <= 128 + 2 * loaded.sentence_vectors.size  # two bytes a number, plus the header
+    assert is_quantised(index.sentence_vectors) and index.sentence_vectors.dtype == loaded.sentence_vectors.dtype
+    assert np.load(stored).dtype == loaded.sentence_vectors.dtype
+    sentences, dimension = len(loaded.sentence_vectors), embedder.dimension
+    assert stored.stat().st_size <= 256 + sentences * (dimension + 4)  # a byte a number and a scale, plus the header
     exact = _embedded_sentences(index, embedder)
     query = embedder.encode(["councils budget in manchester"])[0]
-    scores = loaded.sentence_vectors @ query  # the rows read are promoted to float32, as qa.answer scores them
+    scores = dequantised(loaded.sentence_vectors) @ query  # as qa.answer scores them
     assert scores.dtype == np.float32
-    assert np.abs(scores - exact @ query).max() < 2e-3
+    assert np.abs(scores - exact @ query).max() < 5e-3
 
 
-def test_an_index_saved_with_float32_sentence_vectors_still_loads_as_float16(tmp_path):
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_an_index_saved_with_float_sentence_vectors_still_loads_quantised(tmp_path, dtype):
     embedder = KeywordEmbedder(VOCABULARY)
     save_index(build_index(_documents(), embedder, SMALL_CHUNKS, progress=False), tmp_path)
     meta, files = read_index(tmp_path)
-    old = _embedded_sentences(load_index(tmp_path, embedder), embedder)
-    files["sentence_vectors.npy"] = _npy(old)  # as libraries before float16 storage wrote them
+    old = _embedded_sentences(load_index(tmp_path, embedder), embedder).astype(dtype)
+    files["sentence_vectors.npy"] = _npy(old)  # as libraries before int8 storage wrote them
     write_index(tmp_path, files, meta)
     loaded = load_index(tmp_path, embedder)
-    assert loaded.sentence_vectors.dtype == np.float16
-    assert np.array_equal(loaded.sentence_vectors, old.astype(np.float16))
+    assert is_quantised(loaded.sentence_vectors)
+    assert np.array_equal(loaded.sentence_vectors, quantised(old))
     assert _results(loaded, embedder) == _results(load_index(tmp_path), embedder)
 
 
@@ -210,8 +213,8 @@ def test_sentence_vectors_of_another_dtype_are_reported_as_a_corrupt_index(tmp_p
     embedder = KeywordEmbedder(VOCABULARY)
     save_index(build_index(_documents(), embedder, SMALL_CHUNKS, progress=False), tmp_path)
     meta, files = read_index(tmp_path)
-    rows = load_index(tmp_path).sentence_vectors.shape
+    rows = (len(load_index(tmp_path).sentence_vectors), embedder.dimension)
     files["sentence_vectors.npy"] = _npy(np.zeros(rows, dtype=np.int8))
     write_index(tmp_path, files, meta)
-    with pytest.raises(IndexCorruptError, match="sentence vectors of dtype int8, expected float16"):
+    with pytest.raises(IndexCorruptError, match=r"sentence vectors of dtype int8 and shape .* expected int8 rows"):
         load_index(tmp_path, embedder)
