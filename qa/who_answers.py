@@ -7,7 +7,8 @@ then join the sentences the answer model reads, so a fact that answers is cited.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from qa.commissioning import find_bodies, find_places, find_services
 
@@ -24,17 +25,30 @@ def is_who_question(question: str) -> bool:
     return bool(_WHO.search(question) and _ROLE.search(question))
 
 
-def fact_test(question: str) -> Callable[[Sequence[str], str | None, str], bool] | None:
-    """For a who-commissions question, a test of a fact's (covers, place, body): does it hold what the
-    question names (services, places, bodies other than the asker's subject)? None for any other question."""
+@dataclass(frozen=True)
+class FactTest:
+    """Does a fact's (covers, place, body) hold what a who-question names: its services, its places, and when
+    it names neither, the bodies (other than the asker's subject) it asks about?"""
+
+    services: frozenset[str]
+    places: frozenset[str]
+    bodies: frozenset[str]
+
+    def __call__(self, covers: Sequence[str], place: str | None, body: str) -> bool:
+        return ((not self.services or bool(self.services & set(covers)))
+                and (not self.places or place in self.places)
+                and bool(self.services or self.places or body in self.bodies))
+
+    def names(self) -> frozenset[str]:
+        """Names a fact passing the test holds, one of them at least: the services asked about, else the
+        places, else the bodies (so stored rows can be looked up by them before any is read)."""
+        return self.services or self.places or self.bodies
+
+
+def fact_test(question: str) -> FactTest | None:
+    """For a who-commissions question, the test its facts must pass; None for any other question."""
     if not is_who_question(question):
         return None
-    services = {m.canonical for m in find_services(question)}
-    places = {m.canonical for m in find_places(question)}
-    bodies = {m.canonical for m in find_bodies(question)}
-
-    def matches(covers: Sequence[str], place: str | None, body: str) -> bool:
-        return ((not services or bool(services & set(covers))) and (not places or place in places)
-                and bool(services or places or body in bodies))
-
-    return matches
+    return FactTest(frozenset(m.canonical for m in find_services(question)),
+                    frozenset(m.canonical for m in find_places(question)),
+                    frozenset(m.canonical for m in find_bodies(question)))

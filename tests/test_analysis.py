@@ -161,6 +161,23 @@ def test_a_who_question_s_facts_are_found_in_the_stored_rows_as_in_every_fact(do
     assert (stored_facts_where(built, test, MAX_FACTS) if test else []) == expected
 
 
+@pytest.mark.parametrize("question", [
+    "Who will commission GP services in Greater Manchester?", "Which body is responsible for public health?",
+    "Who holds the budget for enhanced services?", "Who will take over commissioning from PCTs?",
+])
+def test_a_loaded_index_finds_a_who_question_s_facts_decoding_only_rows_that_name_them(documents, tmp_path,
+                                                                                        question):
+    built = build_index(documents, KeywordEmbedder(["gp"]), IndexConfig(), analysers=ANALYSERS)
+    save_index(built, tmp_path)
+    loaded = load_index(tmp_path, analysers=ANALYSERS)
+    test = fact_test(question)
+    assert stored_facts_where(loaded, test, 100) == stored_facts_where(built, test, 100)
+    rows = loaded.analysis.rows_of("commissioning")
+    named = sum(any(test(r["covers"], r["place"], r["body"]) for r in found)
+                for found in built.analysis.rows_of("commissioning").values())
+    assert named <= rows.decoded() <= len(rows.holding(test.names()))
+
+
 def test_a_document_filter_chooses_facts_before_the_cut_to_a_few(documents):
     built = build_index(documents, KeywordEmbedder(["gp"]), IndexConfig(), analysers=ANALYSERS)
     question = "Who holds the budget for enhanced services?"

@@ -14,6 +14,7 @@ from index.ingest import load_documents
 from index.lazy_rows import LazyRows
 from index.records import Passage
 from index.speakers import Quote
+from index.store import encode_jsonl
 from qa.analysis import ANALYSERS
 from tests.fakes import KeywordEmbedder
 
@@ -133,3 +134,15 @@ def test_a_loaded_engine_reads_no_document_until_a_question_needs_one(tmp_path):
     answer = engine.ask("Who will commission GP services in Manchester?")
     assert answer.citations and 0 < stored.decoded() <= len(documents)
     assert {d.id: d for d in engine.documents()} == {d.id: d for d in documents}
+
+
+def test_holding_finds_the_rows_naming_a_string_without_decoding_any():
+    rows = [{"doc_id": f"d{n}", "rows": [{"covers": ["GP services" if n % 3 == 0 else "dental services"],
+                                          "place": "Leeds", "note": "GP services\u2028in a note" if n == 4 else ""}]}
+            for n in range(9)]
+    lazy = LazyRows.from_jsonl(encode_jsonl(rows), "analysis.commissioning.jsonl", lambda row: row["rows"])
+    assert lazy.holding(["GP services"]) == {"d0", "d3", "d6"}  # a longer string holding the name is not it
+    assert lazy.holding(["Leeds", "GP services"]) == {f"d{n}" for n in range(9)}
+    assert lazy.holding(["nowhere"]) == set() and lazy.decoded() == 0
+    lazy["d1"]  # a decoded row is counted in: its caller tests it
+    assert lazy.holding(["GP services"]) == {"d0", "d1", "d3", "d6"}
