@@ -14,7 +14,7 @@ import numpy as np
 
 from index.errors import IndexCorruptError, InputError, check_k
 from index.options import DENSE_KINDS, EXACT, HNSW
-from index.store import decode_npy, encode_npy
+from index.store import encode_npy, npy_view
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
     import torch  # noqa: F401
@@ -164,7 +164,7 @@ class DenseIndex:
     @classmethod
     def _from_vectors(cls, data: bytes, dim: int, rows: int | None) -> DenseIndex:
         try:
-            vectors = decode_npy(data)
+            vectors = npy_view(data)  # over the file's bytes: converted once, below
         except (ValueError, EOFError) as error:
             raise IndexCorruptError(f"{VECTORS_FILE} is not a readable .npy file ({error})") from error
         if vectors.dtype != STORED_DTYPE or vectors.ndim != 2 or vectors.shape[1] != dim:

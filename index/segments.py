@@ -15,7 +15,6 @@ tombstones, which costs one full save per doubling of the archive.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -36,7 +35,7 @@ from index.lexical import LexicalIndex
 from index.passage_table import FILES as PASSAGE_FILES
 from index.passage_table import PassageTable
 from index.records import Comment, Document, Passage
-from index.store import decode_jsonl, decode_npy, encode_npy
+from index.store import decode_jsonl, decode_npy, encode_npy, npy_view
 
 BASE = "base"
 PASSAGES_JSONL = "passages.jsonl"  # how segments written before PassageTable held their passages
@@ -248,28 +247,10 @@ def _passage_from(row: dict, documents: dict[str, Document]) -> Passage:
 def _sentence_vectors(data: bytes, dimension: int) -> np.ndarray:
     """The stored sentence vectors, quantised: a read-only view of the file's bytes (memory-mapped when large, so
     only the rows a question scores are read), or an older index's float16 / float32 vectors quantised."""
-    array = _npy_view(data)
+    array = npy_view(data)
     if sentence_vectors.is_quantised(array) and array.ndim == 1 and sentence_vectors.dimension(array) == dimension:
         return array
     if array.dtype in (np.float16, np.float32) and array.ndim == 2 and array.shape[1] == dimension:
         return sentence_vectors.quantised(array)
     raise ValueError(f"sentence vectors of dtype {array.dtype} and shape {array.shape}, expected int8 rows of "
                      f"{dimension} components with a scale each (or float16 / float32 ones, older indexes)")
-
-
-_NPY_HEADER_MAX = 1 << 16  # an .npy header of format 1.0 or 2.0 for a 2-d array is far shorter
-
-
-def _npy_view(data: bytes) -> np.ndarray:
-    """An .npy file's array over `data` itself (bytes, or a memory-mapped file: then only the rows read are read
-    from disk), without copying it; np.load's copy for layouts this does not read."""
-    stream = io.BytesIO(data[:_NPY_HEADER_MAX])
-    version = np.lib.format.read_magic(stream)
-    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-    if version not in readers:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    shape, fortran_order, dtype = readers[version](stream)
-    if fortran_order or dtype.hasobject:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    count = int(np.prod(shape, dtype=np.int64))
-    return np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell()).reshape(shape)

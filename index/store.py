@@ -107,6 +107,24 @@ def decode_npy(data: bytes | mmap.mmap) -> np.ndarray:
     return np.load(io.BytesIO(data), allow_pickle=False)
 
 
+_NPY_HEADER_MAX = 1 << 16  # an .npy header of format 1.0 or 2.0 for a 2-d array is far shorter
+
+
+def npy_view(data: bytes) -> np.ndarray:
+    """An .npy file's array over `data` itself (bytes, or a memory-mapped file: then only the rows read are read
+    from disk), without copying it; np.load's copy for layouts this does not read."""
+    stream = io.BytesIO(data[:_NPY_HEADER_MAX])
+    version = np.lib.format.read_magic(stream)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    shape, fortran_order, dtype = readers[version](stream)
+    if fortran_order or dtype.hasobject:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    count = int(np.prod(shape, dtype=np.int64))
+    return np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell()).reshape(shape)
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make renames in `folder` durable; a no-op where directories cannot be opened (Windows)."""
     try:
