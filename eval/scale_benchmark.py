@@ -11,7 +11,7 @@ baseline: bm25s top-k, FAISS exact top-k, and their convex fusion over the union
 again after it, and a cold load + first ask in a fresh process.
 
 Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1] [--big-article-mb 5]
-                                    [--keep DIR]
+                                    [--keep DIR [--reuse]]
 """
 from __future__ import annotations
 
@@ -244,17 +244,21 @@ def _in_fresh_process(function, *args):
         return pool.apply(function, args)
 
 
-def run(passages: int, question_count: int, seed: int, workdir: Path, big_article_mb: float = 0.0) -> dict:
+def run(passages: int, question_count: int, seed: int, workdir: Path, big_article_mb: float = 0.0,
+        reuse: bool = False) -> dict:
     rng = random.Random(seed)
     embedder = HashedEmbedder()
     archive = workdir / f"archive-{passages}.jsonl"
     # About 8 passages an article (5 of text, 3 comments); the real count is reported.
     articles = [article(rng, number) for number in range(max(1, passages // 8))]
-    archive.write_text("".join(json.dumps(a) + "\n" for a in articles))
     folder = workdir / f"index-{passages}"
-    started = time.perf_counter()
-    built = Engine.build([archive], folder, embedder=embedder, progress=False)
-    build_s = time.perf_counter() - started
+    if reuse and (folder / "manifest.json").is_file():  # kept by an earlier run (--keep): timed again, not built
+        built, build_s = Engine.load(folder, embedder=embedder), None
+    else:
+        archive.write_text("".join(json.dumps(a) + "\n" for a in articles))
+        started = time.perf_counter()
+        built = Engine.build([archive], folder, embedder=embedder, progress=False)
+        build_s = time.perf_counter() - started
     real = len(built.passages())
     baseline = baseline_costs(built.passages(), questions(random.Random(seed + 1), question_count))
     del built
@@ -321,13 +325,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--big-article-mb", type=float, default=0.0,
                         help="also add one article of this many MB and measure ask after it")
     parser.add_argument("--keep", metavar="DIR", help="write the archives and indexes here and keep them")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: time the index an earlier run kept "
+                        "there again instead of building it (it must be in this version's format)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         workdir = Path(args.keep or temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         for size in args.passages:
-            result = run(size, args.questions, args.seed, workdir, args.big_article_mb)
+            result = run(size, args.questions, args.seed, workdir, args.big_article_mb, args.reuse)
             if args.json:
                 print(json.dumps(result))
             else:
