@@ -211,3 +211,14 @@ def test_extending_and_removing_rows_tokenises_only_the_new_and_matches_a_fresh_
     assert shrunk.known_share("nhs") == 0.0  # a term only the removed rows held is gone from the vocabulary
     files = shrunk.to_files()
     assert LexicalIndex.from_files(files).search("community services", 5) == shrunk.search("community services", 5)
+
+
+@pytest.mark.parametrize("repeats, dtype", [(1, np.uint8), (300, np.uint16)])
+def test_term_counts_are_stored_in_the_narrowest_type_and_score_the_same(repeats, dtype):
+    texts = [*CORPUS, " ".join(["budget"] * repeats)]
+    index = LexicalIndex.build(texts)
+    files = index.to_files()
+    assert np.load(io.BytesIO(files[FILES["tf"]])).dtype == dtype
+    loaded = LexicalIndex.from_files(files)
+    for query in ("budget", "ccgs commission gp services"):
+        assert np.array_equal(loaded.scores(query), index.scores(query))
