@@ -20,9 +20,9 @@ from index.embed import Embedder
 from index.errors import InputError
 from index.lexical import LexicalIndex
 from index.options import EXACT
+from index.quantised import quantised
 from index.records import Document, Passage
 from index.saved import load_index, save_index
-from index.sentence_vectors import quantised
 from index.speakers import Quote, QuoteSpans
 from index.store import check_compatible
 
@@ -52,7 +52,7 @@ class Batch:
     passages: tuple[Passage, ...]
     window_passage: np.ndarray  # each window vector's passage, counted from the batch's first passage
     vectors: np.ndarray
-    sentence_vectors: np.ndarray  # quantised rows (index/sentence_vectors.py)
+    sentence_vectors: np.ndarray  # quantised rows (index/quantised.py)
     analysis: Analysis
     model: str
     config: IndexConfig

@@ -58,7 +58,7 @@ class CorpusIndex:
     lexical: LexicalIndex
     model: str
     config: IndexConfig
-    sentence_vectors: np.ndarray  # quantised rows (index/sentence_vectors.py), the passages' sentences in order
+    sentence_vectors: np.ndarray  # quantised rows (index/quantised.py), the passages' sentences in order
     model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
     analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
     analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)

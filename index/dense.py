@@ -14,6 +14,7 @@ import numpy as np
 
 from index.errors import IndexCorruptError, InputError, check_k
 from index.options import DENSE_KINDS, EXACT, HNSW
+from index.quantised import dequantised, dimension, is_quantised, quantised, rounded
 from index.store import encode_npy, npy_view
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
@@ -23,13 +24,12 @@ except ImportError:  # the dense index itself does not need torch
 import faiss
 
 KINDS = DENSE_KINDS
-FILE_NAME = "dense.faiss"  # an "hnsw" index (graph and vectors) as FAISS writes it; "exact" ones before float16
-VECTORS_FILE = "dense.npy"  # an "exact" index: its vectors, float16
+FILE_NAME = "dense.faiss"  # an "hnsw" index (graph and vectors) as FAISS writes it; "exact" ones, formerly
+VECTORS_FILE = "dense.npy"  # an "exact" index: its vectors, int8 with a scale each (index/quantised.py)
 FILES = (FILE_NAME, VECTORS_FILE)
-# "exact" vectors are rounded to float16 when added, and stored so: half the disk of float32 (the window
-# vectors were a third of an archive's index), cosines moved by about 1e-4, and a loaded index holds the very
-# numbers the built one held. In memory FAISS searches them as float32.
-STORED_DTYPE = np.float16
+# "exact" vectors are rounded to what int8 rows hold when added, and stored so: a quarter of float32's disk
+# (the window vectors were a third of an archive's index), cosines moved by about 1e-3, and a loaded index holds
+# the very numbers the built one held. In memory FAISS searches them as float32.
 
 # HNSW graph settings: M=32 links per node and a wide construction beam trade build time for
 # recall; efSearch is the query-time beam, the knob to turn when recall matters more than speed.
@@ -102,7 +102,7 @@ class DenseIndex:
         """Append float32 vectors of shape (n, dim); they get rows len(self) .. len(self) + n - 1."""
         rows = _normalised(vectors, self.dim, "vectors")
         if self.kind == EXACT:
-            rows = rows.astype(STORED_DTYPE).astype(np.float32)
+            rows = rounded(rows)
         if len(rows):
             self._index.add(rows)
 
@@ -167,12 +167,12 @@ class DenseIndex:
             vectors = npy_view(data)  # over the file's bytes: converted once, below
         except (ValueError, EOFError) as error:
             raise IndexCorruptError(f"{VECTORS_FILE} is not a readable .npy file ({error})") from error
-        if vectors.dtype != STORED_DTYPE or vectors.ndim != 2 or vectors.shape[1] != dim:
+        if not (is_quantised(vectors) and vectors.ndim == 1 and dimension(vectors) == dim):
             raise IndexCorruptError(f"{VECTORS_FILE} holds {vectors.dtype} vectors of shape {vectors.shape}, expected "
-                                    f"{np.dtype(STORED_DTYPE)} of dimension {dim}")
+                                    f"int8 rows of dimension {dim}")
         if rows is not None and len(vectors) != rows:
             raise IndexCorruptError(f"{VECTORS_FILE} holds {len(vectors)} vectors, expected {rows} (one per window)")
-        return cls.of_stored(vectors.astype(np.float32))
+        return cls.of_stored(dequantised(vectors))
 
     def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
                ) -> list[list[tuple[int, float]]]:
@@ -252,10 +252,10 @@ class DenseIndex:
         return [(int(rows[i]), float(scores[i])) for i in best]
 
     def to_files(self) -> dict[str, bytes]:
-        """The index as {"dense.npy": float16 vectors} ("exact") or {"dense.faiss": bytes} ("hnsw"), for
+        """The index as {"dense.npy": int8 rows} ("exact") or {"dense.faiss": bytes} ("hnsw"), for
         `index.store.write_index`."""
         if self.kind == EXACT:
-            return {VECTORS_FILE: encode_npy(self.vectors().astype(STORED_DTYPE))}
+            return {VECTORS_FILE: encode_npy(quantised(self.vectors()))}
         return {FILE_NAME: faiss.serialize_index(self._index).tobytes()}
 
     @classmethod

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from index import analysis as analysis_files
-from index import sentence_vectors
+from index import quantised
 from index.analysis import Analysis
 from index.dense import FILES as DENSE_FILES
 from index.dense import DenseIndex
@@ -42,7 +42,7 @@ PASSAGES_JSONL = "passages.jsonl"  # how segments written before PassageTable he
 TOMBSTONES = "deleted.json"
 FANOUT = 8  # segments of one size class merged into one of the next
 DELETED_SHARE = 0.25  # tombstones of this share of the stored documents: compact
-# Sentence vectors are kept as int8 rows with a scale each (index/sentence_vectors.py), on disk and in memory;
+# Sentence vectors are kept as int8 rows with a scale each (index/quantised.py), on disk and in memory;
 # float16 and float32 files of older indexes still load (quantised then).
 
 
@@ -167,7 +167,7 @@ class SegmentData(NamedTuple):
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray  # quantised rows (index/sentence_vectors.py)
+    sentence_vectors: np.ndarray  # quantised rows (index/quantised.py)
     analysis: Analysis
 
 
@@ -248,9 +248,9 @@ def _sentence_vectors(data: bytes, dimension: int) -> np.ndarray:
     """The stored sentence vectors, quantised: a read-only view of the file's bytes (memory-mapped when large, so
     only the rows a question scores are read), or an older index's float16 / float32 vectors quantised."""
     array = npy_view(data)
-    if sentence_vectors.is_quantised(array) and array.ndim == 1 and sentence_vectors.dimension(array) == dimension:
+    if quantised.is_quantised(array) and array.ndim == 1 and quantised.dimension(array) == dimension:
         return array
     if array.dtype in (np.float16, np.float32) and array.ndim == 2 and array.shape[1] == dimension:
-        return sentence_vectors.quantised(array)
+        return quantised.quantised(array)
     raise ValueError(f"sentence vectors of dtype {array.dtype} and shape {array.shape}, expected int8 rows of "
                      f"{dimension} components with a scale each (or float16 / float32 ones, older indexes)")

@@ -14,8 +14,8 @@ import numpy as np
 
 from index.build import CorpusIndex
 from index.lexical import tokenize
+from index.quantised import dequantised
 from index.records import ARTICLE, COMMENT
-from index.sentence_vectors import dequantised
 from qa.answer_model import FEATURES, AnswerModel, Calibration, features
 from qa.errors import InputError
 from qa.phrasing import fallback_note, reported_elsewhere, sentence_line

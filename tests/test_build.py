@@ -9,8 +9,8 @@ import pytest
 
 from index.build import IndexConfig, add_documents, build_index, load_index, save_index
 from index.chunk import ChunkConfig
+from index.quantised import dequantised, is_quantised, quantised
 from index.records import Comment, Document
-from index.sentence_vectors import dequantised, is_quantised, quantised
 from index.store import read_index, write_index
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.retrieve import Retriever

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index.dense import FILE_NAME, VECTORS_FILE, DenseIndex
+from index.quantised import rounded
 from index.store import encode_npy
 from qa.errors import IndexCorruptError, InputError
 
@@ -15,10 +16,10 @@ def _data(n: int, dim: int, seed: int) -> np.ndarray:
 
 def _brute_force(base: np.ndarray, queries: np.ndarray, k: int, kind: str = "exact") -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows by cosine similarity, computed in float64 numpy over the vectors an index of `kind` holds
-    ("exact" rounds them to float16, as it stores them)."""
+    ("exact" rounds them to int8 rows, as it stores them)."""
     b = base / np.linalg.norm(base, axis=1, keepdims=True)
     if kind == "exact":
-        b = b.astype(np.float16)
+        b = rounded(b.astype(np.float32))
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     sims = q.astype(np.float64) @ b.astype(np.float64).T
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
@@ -43,7 +44,7 @@ def test_scores_are_cosine_whatever_the_vector_length():
     index.add(np.array([[10.0, 0.0], [0.0, 0.5], [1.0, 1.0]], dtype=np.float32))
     hits = index.search(np.array([[3.0, 0.0]], dtype=np.float32), 3)[0]
     assert [row for row, _ in hits] == [0, 2, 1]
-    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=2e-4)  # float16 vectors
+    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=5e-3)  # int8 vectors
 
 
 def test_hnsw_recall_at_10_against_exact():
@@ -119,7 +120,7 @@ def test_round_trip_through_files_gives_identical_results(kind):
     assert loaded.search(queries, 7) == index.search(queries, 7)
 
 
-def test_an_exact_index_saved_by_faiss_before_float16_still_loads():
+def test_an_exact_index_saved_by_faiss_before_int8_rows_still_loads():
     import faiss  # after index.dense, which imports torch first
 
     flat = faiss.IndexFlatIP(8)
@@ -138,11 +139,11 @@ def test_from_files_rejects_unreadable_or_inconsistent_files():
     for bad in (good[: len(good) // 2], b"not an npy file", b""):
         with pytest.raises(IndexCorruptError, match=r"dense\.npy is not a readable \.npy file"):
             DenseIndex.from_files({VECTORS_FILE: bad}, 8)
-    with pytest.raises(IndexCorruptError, match=r"float16 vectors of shape \(10, 8\), expected float16 of dimension 16"):
+    with pytest.raises(IndexCorruptError, match=r"vectors of shape \(10,\), expected int8 rows of dimension 16"):
         DenseIndex.from_files({VECTORS_FILE: good}, 16)
     with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
         DenseIndex.from_files({VECTORS_FILE: good}, 8, rows=11)
-    with pytest.raises(IndexCorruptError, match=r"float32 vectors .* expected float16"):
+    with pytest.raises(IndexCorruptError, match=r"float32 vectors .* expected int8 rows"):
         DenseIndex.from_files({VECTORS_FILE: encode_npy(np.zeros((10, 8), np.float32))}, 8)
     with pytest.raises(IndexCorruptError, match=r"dense.npy is missing"):
         DenseIndex.from_files({}, 8)
