@@ -223,11 +223,13 @@ def _run_qdrant_load(args) -> int:
     backend.close()
     summary = {"index": args.index, "qdrant": args.qdrant_url or args.qdrant_path, "passages": len(index.passages),
                "added": added, "removed": removed, "seconds": round(time.perf_counter() - started, 2)}
-    if args.json:
-        print(json_text(summary))
-    else:
-        print(plain(f"{summary['qdrant']} now holds the {summary['passages']} passages of {args.index} "
-                    f"({added} added, {removed} removed, {summary['seconds']} s; nothing was embedded)"))
+    return _summarised(args, summary, f"{summary['qdrant']} now holds the {summary['passages']} passages of "
+                       f"{args.index} ({added} added, {removed} removed, {summary['seconds']} s; nothing was embedded)")
+
+
+def _summarised(args, summary: dict, line: str) -> int:
+    """Print what a command did: `summary` as JSON with --json, else `line`."""
+    print(json_text(summary) if args.json else plain(line))
     return EXIT_OK
 
 
@@ -334,12 +336,8 @@ def _run_check(args) -> int:
     index = load_index(args.index, verify=True)  # a damaged file raises IndexCorruptError: exit 3, named
     summary = {"index": args.index, "ok": True, "documents": len(index.documents), "passages": len(index.passages),
                "generation": index.generation, "seconds": round(time.perf_counter() - started, 2)}
-    if args.json:
-        print(json_text(summary))
-    else:
-        print(plain(f"{args.index}: every file matches its sha256; {summary['documents']} documents, "
-                    f"{summary['passages']} passages (generation {summary['generation']}, {summary['seconds']} s)"))
-    return EXIT_OK
+    return _summarised(args, summary, f"{args.index}: every file matches its sha256; {summary['documents']} documents, "
+                       f"{summary['passages']} passages (generation {summary['generation']}, {summary['seconds']} s)")
 
 
 def _run_ask(args) -> int:
