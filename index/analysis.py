@@ -157,6 +157,11 @@ def file_name(analyser: str, prefix: str = "") -> str:
     return f"{prefix}analysis.{analyser}.jsonl"
 
 
+def keys_file_name(analyser: str, prefix: str = "") -> str:
+    """The keys file of an analyser's rows (lazy_rows.string_keys): indexes saved before it have none."""
+    return f"{prefix}analysis.{analyser}.keys.json"
+
+
 def to_files(analysis: Analysis, prefix: str = "") -> dict[str, bytes]:
     """The analysis as JSON files for `index.store.write_index` (its versions go in the manifest's meta), each
     name after `prefix` (a segment's; index/segments.py)."""
@@ -165,6 +170,7 @@ def to_files(analysis: Analysis, prefix: str = "") -> dict[str, bytes]:
                                              ensure_ascii=False).encode("utf-8")}
     for name, rows in analysis.rows.items():
         files[file_name(name, prefix)] = lazy_rows.encode_rows(rows, _analyser_row)
+        files[keys_file_name(name, prefix)] = lazy_rows.string_keys(files[file_name(name, prefix)])
     return files
 
 
@@ -200,7 +206,8 @@ def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], pas
         terms = json.loads(str(files[terms_file], "utf-8"))
         frequency, counted = Counter(terms["df"]), terms["passages"]
         rows = {name: lazy_rows.LazyRows.from_jsonl(files[file_name(name, prefix)], file_name(name, prefix),
-                                                    _rows_of) for name in versions}
+                                                    _rows_of, keys=files.get(keys_file_name(name, prefix)))
+                for name in versions}
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"the index's analysis files are malformed ({error})") from error
     if quotes.keys() != doc_ids or counted != passages or any(rows[n].keys() - doc_ids for n in rows):

@@ -5,11 +5,15 @@ questions never read. Every line of such a table was written by `index.store.enc
 first key is the document's id ("doc_id"; "id" in documents.jsonl), so each line starts `{"doc_id": "<id>"`:
 the ids are read from those first bytes, and
 the rest of a line is decoded when its document is. Merging, dropping and picking documents move references
-to lines, decoding nothing; saving copies the lines not yet decoded as they are.
+to lines, decoding nothing; saving copies the lines as they are stored.
+
+A table may come with a keys file (`string_keys`): each short string its rows hold, with the lines holding
+it, so that rows naming something are found by key (`LazyRows.holding`), not by reading every row.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -18,21 +22,48 @@ import numpy as np
 from index.errors import IndexCorruptError
 from index.store import encode_jsonl
 
-__all__ = ["LazyRows", "encode_rows", "merged", "subset", "without"]
+__all__ = ["LazyRows", "encode_rows", "merged", "string_keys", "subset", "without"]
 
 _KEY = "doc_id"  # the key each row starts with, unless the table says another
 _ID_BYTES = 256  # ids longer than this, or holding an escape, are read by decoding their line's start in full
+# A JSON string, matched left to right over a whole line, so that every match starts at an opening quote (an
+# object's key is one too: encode_jsonl writes its colon right after its closing quote).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+KEY_BYTES = 120  # strings longer than this (sentences, not names) are left out of a keys file
+_UNDECODED = object()  # a line's value before it is decoded
 
 
 class _Table:
     """One stored file: its bytes (bytes, memoryview or mmap), its name for errors, what a row becomes, and the
     key holding a row's document id."""
 
-    __slots__ = ("data", "key", "name", "newlines", "value_of")
+    __slots__ = ("_lines_of", "data", "key", "keys", "name", "newlines", "value_of")
 
-    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY):
+    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY, keys: Any = None):
         self.data, self.name, self.value_of, self.key = data, name, value_of, key
+        self.keys = keys  # its keys file's bytes (string_keys), decoded on first use; None: the table has none
+        self._lines_of: dict[str, list[int]] | None = None
         self.newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)  # where each line ends
+
+    def span(self, line: int) -> tuple[int, int]:
+        """Where line number `line` starts and ends in the data."""
+        start = int(self.newlines[line - 1]) + 1 if line else 0
+        return start, int(self.newlines[line]) if line < len(self.newlines) else len(self.data)
+
+    def lines_with(self, strings: Collection[str]) -> np.ndarray:
+        """The numbers of the lines holding one of `strings` as a JSON string, ascending: from the keys file when
+        the table has one, else by searching its bytes."""
+        if self.keys is None:
+            starts = {start for text in strings for start in self.lines_holding(_json_string(text))}
+            return np.searchsorted(self.newlines, np.array(sorted(starts), dtype=np.int64))
+        if self._lines_of is None:
+            try:
+                self._lines_of = json.loads(bytes(self.keys).decode("utf-8"))
+            except ValueError as error:
+                raise IndexCorruptError(f"the keys file of {self.name} is malformed ({error})") from error
+        found = [self._lines_of.get(text, ()) for text in strings]
+        return np.unique(np.concatenate([np.asarray(lines, dtype=np.int64) for lines in found])) if found \
+            else np.zeros(0, dtype=np.int64)
 
     def lines_holding(self, needle: bytes) -> set[int]:
         """The start offsets of the lines holding `needle`, found by the bytes' own find (C speed, one hit a
@@ -48,14 +79,21 @@ class _Table:
 
 
 class _Line:
-    """A document's row not decoded yet: where its line lies in its table."""
+    """A document's stored row: where its line lies in its table, and its value once decoded (kept, so the
+    row is still known to be that line: its table's keys hold for it)."""
 
-    __slots__ = ("end", "start", "table")
+    __slots__ = ("decoded", "end", "start", "table")
 
     def __init__(self, table: _Table, start: int, end: int):
         self.table, self.start, self.end = table, start, end
+        self.decoded = _UNDECODED
 
     def value(self, doc_id: str) -> Any:
+        if self.decoded is _UNDECODED:
+            self.decoded = self._decode(doc_id)
+        return self.decoded
+
+    def _decode(self, doc_id: str) -> Any:
         table = self.table
         try:
             row = json.loads(bytes(table.data[self.start:self.end]).decode("utf-8"))
@@ -72,16 +110,19 @@ class LazyRows(Mapping):
     Iterating, `in`, `len` and `keys()` decode nothing; `values()`, `items()`, `==` and `dict()` decode every
     row they reach."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "_layout")
 
     def __init__(self, entries: dict[str, Any]):
-        self._entries = entries  # doc_id -> its value, or the _Line it is decoded from on first read
+        self._entries = entries  # doc_id -> the _Line of its stored row, or its value when held in memory only
+        self._layout: tuple[tuple[_Table, ...], tuple[str, ...]] | None = None  # see _tables_and_loose
 
     @classmethod
-    def from_jsonl(cls, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY) -> LazyRows:
+    def from_jsonl(cls, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY,
+                   keys: Any = None) -> LazyRows:
         """The rows of the JSONL table `data` (file `name`), a document's value being `value_of(its row)`, its id
-        the row's `key`. Only the ids are read now; a line not starting with one raises IndexCorruptError."""
-        table = _Table(data, name, value_of, key)
+        the row's `key`; `keys` is its keys file (string_keys), if it has one. Only the ids are read now; a line
+        not starting with one raises IndexCorruptError."""
+        table = _Table(data, name, value_of, key, keys)
         prefix = _prefix(key)
         entries: dict[str, Any] = {}
         ends = table.newlines.tolist()
@@ -99,9 +140,7 @@ class LazyRows(Mapping):
 
     def __getitem__(self, doc_id: str) -> Any:
         entry = self._entries[doc_id]
-        if type(entry) is _Line:
-            entry = self._entries[doc_id] = entry.value(doc_id)
-        return entry
+        return entry.value(doc_id) if type(entry) is _Line else entry
 
     def get(self, doc_id: str, default: Any = None) -> Any:
         return self[doc_id] if doc_id in self._entries else default
@@ -118,23 +157,51 @@ class LazyRows(Mapping):
     def keys(self):  # the dict's own view: set operations and == at C speed
         return self._entries.keys()
 
-    def holding(self, strings: Iterable[str]) -> set[str]:
-        """The documents whose row holds one of `strings` as a JSON string (a value, a list item or a key), or
-        may: a row already decoded is counted in. Stored lines are searched as bytes, none decoded; the caller
-        tests the rows it gets, so a string found in another field costs a decode, never a wrong answer."""
-        needles = [json.dumps(text, ensure_ascii=False).encode("utf-8") for text in strings]
-        tables = {id(entry.table): entry.table for entry in self._entries.values() if type(entry) is _Line}
-        found = {(number, start) for number, table in tables.items() for needle in needles
-                 for start in table.lines_holding(needle)}
-        return {doc_id for doc_id, entry in self._entries.items()
-                if type(entry) is not _Line or (id(entry.table), entry.start) in found}
+    def holding(self, groups: Sequence[Collection[str]]) -> Iterator[str]:
+        """The documents whose row holds, for each of `groups`, one of its strings as a JSON string (a value or a
+        list item), or may; stored rows first, in their tables' order, then the rows held only in memory, all
+        of which may. Stored rows are found by their tables' keys (or, a table without, by searching its
+        bytes), none decoded; the caller tests the rows it gets, so a string found in another field costs a
+        decode, never a wrong answer. Lazy: a caller that stops early reads no more."""
+        groups = [group for group in groups if group]
+        tables, loose = self._tables_and_loose()
+        for table in tables:
+            lines = None
+            for group in groups:
+                found = table.lines_with(group)
+                lines = found if lines is None else np.intersect1d(lines, found, assume_unique=True)
+            for line in range(len(table.newlines) + 1) if lines is None else lines.tolist():
+                start, end = table.span(line)
+                doc_id = _doc_id(table.data, start, end, _prefix(table.key))
+                entry = self._entries.get(doc_id) if doc_id is not None else None
+                if type(entry) is _Line and entry.table is table and entry.start == start:  # not deleted since
+                    yield doc_id
+        yield from loose
+
+    def _tables_and_loose(self) -> tuple[tuple[_Table, ...], tuple[str, ...]]:
+        """The tables of the stored rows, in the order they first appear, and the ids of the rows held in memory
+        only: found in one pass over the documents, once."""
+        if self._layout is None:
+            tables: dict[int, _Table] = {}
+            loose = []
+            for doc_id, entry in self._entries.items():
+                if type(entry) is _Line:
+                    tables.setdefault(id(entry.table), entry.table)
+                else:
+                    loose.append(doc_id)
+            self._layout = tuple(tables.values()), tuple(loose)
+        return self._layout
 
     def decoded(self) -> int:
         """How many documents' rows have been decoded so far."""
-        return sum(type(entry) is not _Line for entry in self._entries.values())
+        return sum(type(entry) is not _Line or entry.decoded is not _UNDECODED for entry in self._entries.values())
 
     def __repr__(self) -> str:
         return f"LazyRows({len(self._entries)} documents, {self.decoded()} decoded)"
+
+
+def _json_string(text: str) -> bytes:
+    return json.dumps(text, ensure_ascii=False).encode("utf-8")
 
 
 def _prefix(key: str) -> bytes:
@@ -194,8 +261,22 @@ def encode_rows(rows: Mapping, row_of: Callable[[str, Any], dict]) -> bytes:
         return encode_jsonl(row_of(doc_id, value) for doc_id, value in rows.items())
     parts = []
     for doc_id, entry in rows._entries.items():
-        if type(entry) is _Line:
+        if type(entry) is _Line:  # decoded or not, the same bytes
             parts += (entry.table.data[entry.start:entry.end], b"\n")
         else:
             parts.append(encode_jsonl([row_of(doc_id, entry)]))
     return b"".join(parts)
+
+
+def string_keys(data: bytes) -> bytes:
+    """The keys file of the JSONL table `data`: each string of at most KEY_BYTES bytes that a line holds as a
+    value or list item (not as an object's key), with the numbers of the lines holding it (counted from 0,
+    ascending), as JSON. Made from the bytes written, so it is what the stored rows hold, decoded or not."""
+    lines_of: dict[str, list[int]] = {}
+    for number, line in enumerate(bytes(data).split(b"\n")):
+        tokens = {m[0] for m in _JSON_STRING.finditer(line)
+                  if m.end() - m.start() <= KEY_BYTES + 2 and line[m.end():m.end() + 1] != b":"}
+        for token in tokens:
+            text = token[1:-1].decode("utf-8") if b"\\" not in token else json.loads(token)
+            lines_of.setdefault(text, []).append(number)
+    return json.dumps(lines_of, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

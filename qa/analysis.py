@@ -51,12 +51,13 @@ def stored_facts_where(index: CorpusIndex, test: Callable[[Sequence[str], str | 
     a question over a large archive does not build an object for every fact in it."""
     stored = index.analysis.rows_of(CommissioningAnalyser.name)
     wanted = None if doc_ids is None else set(doc_ids)
-    names = getattr(test, "names", None)  # a FactTest: only rows holding one of its names can pass
-    if names is not None and isinstance(stored, LazyRows):  # loaded rows: looked up in their bytes, not decoded
-        holding = stored.holding(names())
-        wanted = holding if wanted is None else wanted & holding
+    groups = getattr(test, "groups", None)  # a FactTest: only rows holding a name of each group can pass
+    if groups is not None and isinstance(stored, LazyRows):
+        candidates = stored.holding(groups())  # loaded rows, looked up by key in document order, none decoded
+    else:
+        candidates = iter(index.documents)
     found = []
-    for doc_id in index.documents:  # a document is read (decoded, in a loaded archive) only for a fact kept
+    for doc_id in candidates:  # read (decoded, in a loaded archive) only until `limit` facts are kept
         if wanted is not None and doc_id not in wanted:
             continue
         for row in stored.get(doc_id, ()):

@@ -39,10 +39,10 @@ class FactTest:
                 and (not self.places or place in self.places)
                 and bool(self.services or self.places or body in self.bodies))
 
-    def names(self) -> frozenset[str]:
-        """Names a fact passing the test holds, one of them at least: the services asked about, else the
-        places, else the bodies (so stored rows can be looked up by them before any is read)."""
-        return self.services or self.places or self.bodies
+    def groups(self) -> list[frozenset[str]]:
+        """Names a fact passing the test holds, one of each group at least: the services and the places asked
+        about, else the bodies (so stored rows can be looked up by them before any is read)."""
+        return [names for names in (self.services, self.places) if names] or [self.bodies]
 
 
 def fact_test(question: str) -> FactTest | None:

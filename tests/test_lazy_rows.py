@@ -2,6 +2,7 @@
 read, load only reads their document ids, and merging, deleting, picking and saving decode nothing."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -136,13 +137,36 @@ def test_a_loaded_engine_reads_no_document_until_a_question_needs_one(tmp_path):
     assert {d.id: d for d in engine.documents()} == {d.id: d for d in documents}
 
 
-def test_holding_finds_the_rows_naming_a_string_without_decoding_any():
-    rows = [{"doc_id": f"d{n}", "rows": [{"covers": ["GP services" if n % 3 == 0 else "dental services"],
-                                          "place": "Leeds", "note": "GP services\u2028in a note" if n == 4 else ""}]}
-            for n in range(9)]
-    lazy = LazyRows.from_jsonl(encode_jsonl(rows), "analysis.commissioning.jsonl", lambda row: row["rows"])
-    assert lazy.holding(["GP services"]) == {"d0", "d3", "d6"}  # a longer string holding the name is not it
-    assert lazy.holding(["Leeds", "GP services"]) == {f"d{n}" for n in range(9)}
-    assert lazy.holding(["nowhere"]) == set() and lazy.decoded() == 0
-    lazy["d1"]  # a decoded row is counted in: its caller tests it
-    assert lazy.holding(["GP services"]) == {"d0", "d1", "d3", "d6"}
+def _fact_rows(count: int = 9) -> bytes:
+    return encode_jsonl({"doc_id": f"d{n}", "rows": [
+        {"covers": ["GP services" if n % 3 == 0 else "dental services"], "place": "Leeds" if n % 2 else "Kent",
+         "note": "GP services\u2028in a note" if n == 4 else ""}]} for n in range(count))
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["keys file", "older table without one"])
+def test_holding_finds_the_rows_naming_a_string_of_each_group_in_order_without_decoding_any(keyed):
+    data = _fact_rows()
+    lazy = LazyRows.from_jsonl(data, "analysis.commissioning.jsonl", lambda row: row["rows"],
+                               keys=lazy_rows.string_keys(data) if keyed else None)
+    assert list(lazy.holding([{"GP services"}])) == ["d0", "d3", "d6"]  # a longer string holding the name is not it
+    assert list(lazy.holding([{"Leeds", "GP services"}])) == ["d0", "d1", "d3", "d5", "d6", "d7"]
+    assert list(lazy.holding([{"GP services"}, {"Leeds"}])) == ["d3"]  # one of each group
+    assert list(lazy.holding([{"nowhere"}])) == [] and lazy.decoded() == 0
+    lazy["d3"]  # decoding a row changes nothing of what holds it
+    assert list(lazy.holding([{"GP services"}])) == ["d0", "d3", "d6"] and lazy.decoded() == 1
+
+
+def test_holding_skips_deleted_rows_and_counts_in_rows_held_in_memory():
+    data = _fact_rows()
+    lazy = LazyRows.from_jsonl(data, "analysis.commissioning.jsonl", lambda row: row["rows"],
+                               keys=lazy_rows.string_keys(data))
+    changed = lazy_rows.merged([lazy_rows.without(lazy, {"d3"}), {"d3": [{"covers": ["urgent care"]}]}])
+    # d3's stored row is gone; the row that replaced it is in memory only, so it may hold anything: its caller tests it
+    assert list(changed.holding([{"GP services"}])) == ["d0", "d6", "d3"]
+
+
+def test_string_keys_lists_the_short_string_values_of_each_line_not_its_object_keys():
+    keys = json.loads(lazy_rows.string_keys(encode_jsonl([
+        {"doc_id": "a", "rows": [{"place": "Kent", "quote": "say \"hi\"", "n": 2}]},
+        {"doc_id": "b", "rows": [{"place": "Kent", "long": "x" * (lazy_rows.KEY_BYTES + 1)}]}])))
+    assert keys == {"a": [0], "b": [1], "Kent": [0, 1], 'say "hi"': [0]}
