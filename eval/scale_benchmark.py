@@ -8,10 +8,12 @@ latency (per mode, unfiltered and filtered by kind and by one document) are meas
 so the build's memory does not count. Beside them, in the same run over the same passages, a plain
 baseline: bm25s top-k, FAISS exact top-k, and their convex fusion over the union of both lists
 (`baseline_*`). With --big-article-mb, one article of that size is added and the ask latency measured
-again after it, and a cold load + first ask in a fresh process.
+again after it, and a cold load + first ask in a fresh process. With --grow-by N, the index is built from the
+first N articles and the rest are added N at a time (`Engine.add`), as an archive grows: an archive too large
+to build in one go in memory (1M passages) is built so.
 
 Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1] [--big-article-mb 5]
-                                    [--keep DIR [--reuse]]
+                                    [--keep DIR [--reuse]] [--grow-by ARTICLES]
 """
 from __future__ import annotations
 
@@ -244,8 +246,24 @@ def _in_fresh_process(function, *args):
         return pool.apply(function, args)
 
 
+def index_archive(articles: Sequence[dict], archive: Path, folder: Path, grow_by: int | None) -> Engine:
+    """The index of `articles` in `folder`: built at once, or from `grow_by`, the rest added `grow_by` at a time."""
+    batches = [articles[start:start + (grow_by or len(articles))]
+               for start in range(0, len(articles), grow_by or len(articles))]
+    engine = None
+    for number, batch in enumerate(batches):
+        archive.write_text("".join(json.dumps(a) + "\n" for a in batch))
+        if engine is None:
+            engine = Engine.build([archive], folder, embedder=HashedEmbedder(), progress=False)
+        else:
+            engine.add([archive], progress=False)
+        if grow_by:
+            print(f"  {number + 1} of {len(batches)} batches indexed", flush=True)
+    return engine
+
+
 def run(passages: int, question_count: int, seed: int, workdir: Path, big_article_mb: float = 0.0,
-        reuse: bool = False) -> dict:
+        reuse: bool = False, grow_by: int | None = None) -> dict:
     rng = random.Random(seed)
     embedder = HashedEmbedder()
     archive = workdir / f"archive-{passages}.jsonl"
@@ -255,9 +273,8 @@ def run(passages: int, question_count: int, seed: int, workdir: Path, big_articl
     if reuse and (folder / "manifest.json").is_file():  # kept by an earlier run (--keep): timed again, not built
         built, build_s = Engine.load(folder, embedder=embedder), None
     else:
-        archive.write_text("".join(json.dumps(a) + "\n" for a in articles))
         started = time.perf_counter()
-        built = Engine.build([archive], folder, embedder=embedder, progress=False)
+        built = index_archive(articles, archive, folder, grow_by)
         build_s = time.perf_counter() - started
     real = len(built.passages())
     baseline = baseline_costs(built.passages(), questions(random.Random(seed + 1), question_count))
@@ -327,13 +344,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--keep", metavar="DIR", help="write the archives and indexes here and keep them")
     parser.add_argument("--reuse", action="store_true", help="with --keep: time the index an earlier run kept "
                         "there again instead of building it (it must be in this version's format)")
+    parser.add_argument("--grow-by", type=int, metavar="ARTICLES", help="build from this many articles, then add "
+                        "the rest this many at a time (an archive too large to build in memory at once)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         workdir = Path(args.keep or temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         for size in args.passages:
-            result = run(size, args.questions, args.seed, workdir, args.big_article_mb, args.reuse)
+            result = run(size, args.questions, args.seed, workdir, args.big_article_mb, args.reuse, args.grow_by)
             if args.json:
                 print(json.dumps(result))
             else:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 
-from eval.scale_benchmark import baseline_costs, big_article
+from eval.scale_benchmark import HashedEmbedder, article, baseline_costs, big_article, index_archive
+from qa import Engine
 from qa.types import Passage
 
 
@@ -22,3 +23,14 @@ def test_the_baseline_times_every_mode_over_the_passages_given():
     result = baseline_costs(passages, ["Who commissions GP services?", "urgent care budget"], k=2)
     for mode in ("hybrid", "lexical", "dense"):
         assert 0 < result[f"search_{mode}_p50_ms"] <= result[f"search_{mode}_p95_ms"]
+
+
+def test_an_archive_grown_a_batch_at_a_time_holds_what_one_built_at_once_holds(tmp_path):
+    rng = random.Random(5)
+    articles = [article(rng, number, paragraphs=3) for number in range(7)]
+    at_once = index_archive(articles, tmp_path / "all.jsonl", tmp_path / "at-once", None)
+    grown = index_archive(articles, tmp_path / "batch.jsonl", tmp_path / "grown", 3)
+    assert [d.id for d in grown.documents()] == [d.id for d in at_once.documents()]
+    assert [(p.id, p.text) for p in grown.passages()] == [(p.id, p.text) for p in at_once.passages()]
+    reloaded = Engine.load(tmp_path / "grown", embedder=HashedEmbedder())
+    assert len(reloaded.passages()) == len(at_once.passages())
