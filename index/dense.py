@@ -5,6 +5,12 @@ numpy float32 arrays and plain Python lists, never faiss objects or -1 placehold
 
 A search restricted to some rows (a kind or document filter) runs inside FAISS with an ID selector, so it
 returns k allowed rows and scores no row it would then throw away.
+
+An "exact" index holds its rows as a tuple of FAISS flat parts that are never changed once made: a copy, an
+add or an append shares them and adds new parts, so adding an article to an archive costs what the article
+holds, not a copy of every vector (0.5 GB at 256k passages), and a search still running on the old index
+never sees half an update. Trailing parts are merged as they are added (a log-structured merge), so there
+are O(log rows) parts and a row is copied O(log rows) times in all.
 """
 from __future__ import annotations
 
@@ -39,6 +45,9 @@ HNSW_EF_SEARCH = 128
 # An HNSW search allowed this few rows scores them all exactly: the graph's beam would mostly visit rows the
 # filter rejects and could come back short.
 EXACT_BELOW_ROWS = 4096
+# Parts of an "exact" index this small are merged into the next part added: copying them costs a few MB
+# at most, and it keeps the number of parts searched small.
+SMALL_PART = 4096
 
 
 def _check_dim(dim: object) -> int:
@@ -76,7 +85,7 @@ class DenseIndex:
         self.dim = _check_dim(dim)
         self.kind = _check_kind(kind)
         if kind == EXACT:
-            self._index = faiss.IndexFlatIP(dim)
+            self._set_parts(())
         else:
             self._index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             self._index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -96,18 +105,33 @@ class DenseIndex:
         self._index.hnsw.efSearch = value
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return int(self._starts[-1]) if self.kind == EXACT else int(self._index.ntotal)
+
+    def _set_parts(self, parts: tuple) -> None:
+        """Hold `parts` (FAISS flat indexes, never changed from now on) as this exact index's rows, in order."""
+        self._parts = tuple(part for part in parts if part.ntotal)
+        self._starts = np.cumsum([0] + [part.ntotal for part in self._parts], dtype=np.int64)  # each part's first row
+
+    def _with_parts(self, parts: tuple) -> DenseIndex:
+        index = DenseIndex.__new__(DenseIndex)
+        index.dim, index.kind = self.dim, EXACT
+        index._set_parts(parts)
+        return index
 
     def add(self, vectors: np.ndarray) -> None:
-        """Append float32 vectors of shape (n, dim); they get rows len(self) .. len(self) + n - 1."""
+        """Append float32 vectors of shape (n, dim); they get rows len(self) .. len(self) + n - 1. An exact
+        index gets a new part: the parts it shares with copies are not changed."""
         rows = _normalised(vectors, self.dim, "vectors")
         if self.kind == EXACT:
-            rows = rounded(rows)
-        if len(rows):
+            if len(rows):
+                self._set_parts(_merged_tail(self._parts, _flat(rounded(rows))))
+        elif len(rows):
             self._index.add(rows)
 
     def copy(self) -> DenseIndex:
-        """An independent copy (FAISS clone: no serialising, no re-normalising)."""
+        """An independent copy: an exact index shares its parts (never changed), an hnsw one is a FAISS clone."""
+        if self.kind == EXACT:
+            return self._with_parts(self._parts)
         index = DenseIndex.__new__(DenseIndex)
         index.dim, index.kind, index._index = self.dim, self.kind, faiss.clone_index(self._index)
         return index
@@ -115,11 +139,29 @@ class DenseIndex:
     def vectors(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The stored (unit) vectors of `rows`, or of every row, as float32 (n, dim)."""
         if rows is None:
-            return self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
+            if not len(self):
+                return np.zeros((0, self.dim), np.float32)
+            if self.kind == HNSW:
+                return self._index.reconstruct_n(0, len(self))
+            parts = [_stored(part) for part in self._parts]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
             raise InputError(f"rows must lie in 0..{len(self) - 1}")
-        return self._index.reconstruct_batch(rows) if len(rows) else np.zeros((0, self.dim), np.float32)
+        return self._reconstructed(rows) if len(rows) else np.zeros((0, self.dim), np.float32)
+
+    def _reconstructed(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of `rows` (int64, in range), each read from its part."""
+        if self.kind == HNSW:
+            return self._index.reconstruct_batch(rows)
+        if len(self._parts) == 1:
+            return self._parts[0].reconstruct_batch(rows)
+        part_of = np.searchsorted(self._starts, rows, side="right") - 1
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        for number in np.unique(part_of):
+            at = part_of == number
+            out[at] = self._parts[number].reconstruct_batch(rows[at] - self._starts[number])
+        return out
 
     @classmethod
     def of_stored(cls, vectors: np.ndarray) -> DenseIndex:
@@ -129,16 +171,23 @@ class DenseIndex:
             raise InputError(f"vectors must have shape (n, dim), got {vectors.shape}")
         index = cls(vectors.shape[1], EXACT)
         if len(vectors):
-            index._index.add(vectors)
+            index._set_parts((_flat(vectors),))
         return index
 
     def appended(self, others: list[DenseIndex]) -> DenseIndex:
         """A copy with the stored vectors of `others` after its own rows, as stored: not normalised again, so
-        a row's vector is the same bits wherever it moves."""
-        index = self.copy()
+        a row's vector is the same bits wherever it moves. An exact index shares its parts and theirs."""
         for other in others:
             if other.dim != self.dim:
                 raise InputError(f"vectors of dimension {other.dim} cannot join an index of dimension {self.dim}")
+        if self.kind == EXACT:
+            parts = self._parts
+            for other in others:
+                for part in other._parts if other.kind == EXACT else (_flat(other.vectors()),):
+                    parts = _merged_tail(parts, part)
+            return self._with_parts(parts)
+        index = self.copy()
+        for other in others:
             if len(other):
                 index._index.add(other.vectors())
         return index
@@ -149,11 +198,12 @@ class DenseIndex:
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         if len(rows) and (rows[0] < 0 or rows[-1] >= len(self)):
             raise InputError(f"rows to remove must lie in 0..{len(self) - 1}, got {rows[0]}..{rows[-1]}")
-        if self.kind == EXACT:
-            index = self.copy()
-            if len(rows):
-                index._index.remove_ids(faiss.IDSelectorBatch(rows))
-            return index
+        if self.kind == EXACT:  # the parts that lose rows are copied without them; the others are shared
+            parts = []
+            for part, start in zip(self._parts, self._starts):
+                gone = rows[(rows >= start) & (rows < start + part.ntotal)] - start
+                parts.append(_flat(np.delete(_stored(part), gone, axis=0)) if len(gone) else part)
+            return self._with_parts(tuple(parts))
         keep = np.ones(len(self), dtype=bool)
         keep[rows] = False
         index = DenseIndex(self.dim, HNSW, ef_search=self.ef_search)
@@ -188,13 +238,35 @@ class DenseIndex:
             return [[] for _ in range(len(rows))]
         if allowed is not None and self.kind == HNSW and k <= np.count_nonzero(allowed) <= EXACT_BELOW_ROWS:
             return [self._exact_among(query, np.flatnonzero(allowed), k) for query in rows]
-        bitmap = None if allowed is None else np.packbits(allowed, bitorder="little")  # alive through the search
-        scores, ids = self._index.search(rows, k, params=self._parameters(bitmap, k))
+        if self.kind == EXACT:
+            scores, ids = self._search_parts(rows, k, allowed)
+        else:
+            bitmap = None if allowed is None else np.packbits(allowed, bitorder="little")  # alive through the search
+            scores, ids = self._index.search(rows, k, params=self._parameters(bitmap, len(self), k))
         # FAISS pads with id -1 when it finds fewer than k neighbours (HNSW can, on small graphs).
         return [
             [(int(i), float(s)) for i, s in zip(id_row, score_row) if i >= 0 and math.isfinite(s)]
             for id_row, score_row in zip(ids, scores)
         ]
+
+    def _search_parts(self, queries: np.ndarray, k: int, allowed: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS's (scores, ids) of the top k over the parts: each part's top k of its allowed rows, merged by
+        score, ties by row (a single part's as FAISS orders them)."""
+        found = []
+        for part, start in zip(self._parts, self._starts):
+            mask = None if allowed is None else allowed[start:start + part.ntotal]
+            available = part.ntotal if mask is None else int(np.count_nonzero(mask))
+            if available == 0:
+                continue
+            bitmap = None if available == part.ntotal else np.packbits(mask, bitorder="little")  # alive while searched
+            scores, ids = part.search(queries, min(k, available), params=self._parameters(bitmap, part.ntotal, k))
+            found.append((scores, np.where(ids >= 0, ids + start, -1)))
+        if len(found) == 1:
+            return found[0]
+        scores, ids = (np.concatenate(columns, axis=1) for columns in zip(*found))
+        order = np.lexsort((ids, -scores), axis=-1)[:, :k]
+        return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
     def best_per_group(self, query: np.ndarray, n: int, groups: np.ndarray, allowed: np.ndarray | None = None
                        ) -> list[tuple[int, float]]:
@@ -224,7 +296,7 @@ class DenseIndex:
             raise InputError(f"rows must lie in 0..{len(self) - 1}")
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float32)
-        return self._index.reconstruct_batch(rows) @ unit[0]
+        return self._reconstructed(rows) @ unit[0]
 
     def _checked_mask(self, allowed: np.ndarray | None) -> np.ndarray | None:
         """The mask as a bool array of one entry per row; None when it allows every row (nothing to filter)."""
@@ -236,11 +308,11 @@ class DenseIndex:
                              f"got {allowed.dtype} of shape {allowed.shape}")
         return None if allowed.all() else allowed
 
-    def _parameters(self, bitmap: np.ndarray | None, k: int) -> faiss.SearchParameters | None:
-        """FAISS search parameters restricting the search to the rows set in `bitmap` (None: every row)."""
+    def _parameters(self, bitmap: np.ndarray | None, rows: int, k: int) -> faiss.SearchParameters | None:
+        """FAISS search parameters restricting a search of `rows` rows to those set in `bitmap` (None: all)."""
         if bitmap is None:
             return None
-        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
+        selector = faiss.IDSelectorBitmap(rows, faiss.swig_ptr(bitmap))
         if self.kind == HNSW:
             # The beam must be at least k wide to return k rows, as an unfiltered HNSW search makes it.
             return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
@@ -287,5 +359,33 @@ class DenseIndex:
         if rows is not None and loaded.ntotal != rows:
             raise IndexCorruptError(f"{FILE_NAME} holds {loaded.ntotal} vectors, expected {rows} (one per passage)")
         index = cls.__new__(cls)
-        index.dim, index.kind, index._index = dim, kind, loaded
+        index.dim, index.kind = dim, kind
+        if kind == EXACT:
+            index._set_parts((loaded,))
+        else:
+            index._index = loaded
         return index
+
+
+def _flat(vectors: np.ndarray) -> faiss.IndexFlatIP:
+    """A flat part holding `vectors` (float32, as stored)."""
+    part = faiss.IndexFlatIP(vectors.shape[1])
+    part.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return part
+
+
+def _stored(part: faiss.IndexFlatIP) -> np.ndarray:
+    return part.reconstruct_n(0, part.ntotal)
+
+
+def _merged_tail(parts: tuple, new: faiss.IndexFlatIP) -> tuple:
+    """`parts` then `new`, the newest parts merged into one while the part before them is no larger than they
+    are together (or is small): each part is then larger than all later ones together, so there are
+    O(log rows) parts, and a merge copies only parts smaller than the one it stops at."""
+    tail, size = [new], new.ntotal
+    while len(tail) <= len(parts) and ((before := parts[-len(tail)].ntotal) <= size or before < SMALL_PART):
+        tail.insert(0, parts[-len(tail)])
+        size += before
+    if len(tail) == 1:
+        return (*parts, new)
+    return (*parts[:len(parts) + 1 - len(tail)], _flat(np.concatenate([_stored(part) for part in tail])))

@@ -226,3 +226,68 @@ def test_similarities_are_the_cosines_search_reports():
     hits = index.search(query, 50)[0]
     rows = np.array([row for row, _ in hits])
     np.testing.assert_allclose(index.similarities(query, rows), [s for _, s in hits], atol=1e-5)
+
+
+# -- an exact index as parts: appends share the parts they start from -------------------------------------
+
+def _in_parts(sizes: list[int], dim: int, monkeypatch) -> DenseIndex:
+    """An exact index of random rows added in batches of `sizes`, no part too small to stay one."""
+    monkeypatch.setattr("index.dense.SMALL_PART", 0)
+    index = DenseIndex(dim)
+    for seed, size in enumerate(sizes):
+        index.add(_data(size, dim, seed=100 + seed))
+    return index
+
+
+def test_a_search_across_parts_equals_one_over_the_same_vectors(monkeypatch):
+    index = _in_parts([50, 30, 10, 0, 5], 8, monkeypatch)
+    assert len(index._parts) == 4 and len(index) == 95  # the empty batch adds no part
+    whole = DenseIndex.of_stored(index.vectors())
+    assert np.array_equal(whole.vectors(), index.vectors())
+    allowed = np.random.default_rng(1).random(95) < 0.3
+    allowed[50:80] = False  # a part with no row allowed
+    for queries in (_data(1, 8, seed=2), _data(25, 8, seed=3)):  # FAISS scans a few queries, and BLAS many
+        for k in (1, 7, 40, 95):  # k larger than a part, and than all allowed
+            for mask in (None, allowed):
+                assert index.search(queries, k, allowed=mask) == whole.search(queries, k, allowed=mask)
+    query, rows = _data(1, 8, seed=4), np.array([94, 0, 60, 50, 49])
+    assert np.array_equal(index.similarities(query, rows), whole.similarities(query, rows))
+    assert np.array_equal(index.vectors(rows), whole.vectors(rows))
+    groups = np.arange(95) // 3
+    assert index.best_per_group(query, 9, groups, allowed) == whole.best_per_group(query, 9, groups, allowed)
+    assert index.to_files() == whole.to_files()
+
+
+def test_tied_rows_of_different_parts_come_in_row_order(monkeypatch):
+    monkeypatch.setattr("index.dense.SMALL_PART", 0)
+    same = _data(1, 4, seed=5)
+    index = DenseIndex(4)
+    for size in (4, 2, 1):
+        index.add(np.concatenate([_data(size - 1, 4, seed=size), same]))  # `same` ends each part
+    assert len(index._parts) == 3
+    assert [row for row, _ in index.search(same, 3)[0]] == [3, 5, 6]
+
+
+def test_parts_stay_few_and_adding_to_a_copy_or_an_append_leaves_the_original_alone(monkeypatch):
+    index = _in_parts([1] * 200, 4, monkeypatch)
+    assert len(index._parts) <= 8  # each part is larger than all later ones together: log2(200) + 1
+    parts, before, query = index._parts, index.vectors(), _data(1, 4, seed=6)
+    found = index.search(query, 10)
+    joined = index.appended([_in_parts([3, 1], 4, monkeypatch), DenseIndex(4)])
+    copy = index.copy()
+    for changed in (joined, copy):
+        changed.add(_data(300, 4, seed=7))
+    assert index._parts == parts and all(part.ntotal == p.ntotal for part, p in zip(index._parts, parts))
+    assert np.array_equal(index.vectors(), before) and index.search(query, 10) == found
+    assert len(joined) == 504 and np.array_equal(joined.vectors()[:200], before)
+    assert len(copy) == 500 and np.array_equal(copy.vectors()[:200], before)
+
+
+def test_removing_rows_across_parts_equals_removing_them_from_one(monkeypatch):
+    index = _in_parts([50, 30, 10, 5], 8, monkeypatch)
+    whole = DenseIndex.of_stored(index.vectors())
+    rows = np.array([0, 49, 55, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89])  # the third part whole
+    fewer = index.without(rows)
+    assert len(fewer) == 81 and len(fewer._parts) == 3 and fewer._parts[-1] is index._parts[-1]  # shared: untouched
+    assert np.array_equal(fewer.vectors(), whole.without(rows).vectors())
+    assert fewer.search(_data(3, 8, seed=8), 20) == whole.without(rows).search(_data(3, 8, seed=8), 20)
