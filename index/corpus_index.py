@@ -19,6 +19,7 @@ from index.lexical import LexicalIndex
 from index.options import DENSE_KINDS
 from index.passage_table import PassageRows, PassageTable
 from index.records import Document, Passage
+from index.row_chunks import RowChunks
 from index.segments import SegmentData, Stored
 from index.speakers import Quote
 
@@ -58,7 +59,9 @@ class CorpusIndex:
     lexical: LexicalIndex
     model: str
     config: IndexConfig
-    sentence_vectors: np.ndarray  # quantised rows (index/quantised.py), the passages' sentences in order
+    # Quantised rows (index/quantised.py), the passages' sentences in order: an array is accepted and held as
+    # RowChunks, which joins share (a loaded index's stay memory-mapped).
+    sentence_vectors: RowChunks
     model_path: str | None = None  # the model's folder, recorded so a user can be told which --model opens it
     analysis: Analysis = field(default_factory=Analysis)  # quotes, term counts, analysers' rows (index/analysis.py)
     analysers: tuple[Analyser, ...] = ()  # run on every document added; not saved (the caller passes them to load)
@@ -74,6 +77,7 @@ class CorpusIndex:
 
     def __post_init__(self) -> None:
         self.passages = PassageTable.of(self.passages, self.documents)
+        self.sentence_vectors = RowChunks.of(self.sentence_vectors)
         self.sentence_start = self.passages.sentence_start
         self.passage_row = PassageRows(self.passages)
 
@@ -121,7 +125,7 @@ def joined(parts: Sequence[CorpusIndex]) -> CorpusIndex:
         dense=first.dense.appended([p.dense for p in rest]),
         lexical=LexicalIndex.concatenated([p.lexical for p in parts]),
         model=first.model, config=first.config,
-        sentence_vectors=np.concatenate([p.sentence_vectors for p in parts]),
+        sentence_vectors=RowChunks.joined([p.sentence_vectors for p in parts]),
         model_path=first.model_path or next((p.model_path for p in rest if p.model_path), None),
         analysis=analysis, analysers=first.analysers, stored=first.stored,
     )
@@ -157,13 +161,13 @@ def delete_documents(index: CorpusIndex, doc_ids: Iterable[str]) -> CorpusIndex:
     )
 
 
-def _kept_rows(sentence_vectors: np.ndarray, sentence_start: np.ndarray, removed: np.ndarray) -> np.ndarray:
-    """The sentence vectors of the passages not `removed`: the kept runs copied as slices, not gathered row by
+def _kept_rows(sentence_vectors: RowChunks, sentence_start: np.ndarray, removed: np.ndarray) -> RowChunks:
+    """The sentence vectors of the passages not `removed`: the kept runs shared as slices, not gathered row by
     row through a mask (a document's passages, so its sentences, are one run)."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], removed, [False]]).astype(np.int8)))
     starts, ends = sentence_start[edges[0::2]], sentence_start[edges[1::2]]  # removed runs, in sentence rows
     kept = zip(np.concatenate([[0], ends]), np.concatenate([starts, [len(sentence_vectors)]]))
-    return np.concatenate([sentence_vectors[a:b] for a, b in kept])
+    return RowChunks.joined([sentence_vectors.between(int(a), int(b)) for a, b in kept])
 
 
 def documents_data(index: CorpusIndex, doc_ids: set[str]) -> SegmentData:

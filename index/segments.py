@@ -35,6 +35,7 @@ from index.lexical import LexicalIndex
 from index.passage_table import FILES as PASSAGE_FILES
 from index.passage_table import PassageTable
 from index.records import Comment, Document, Passage
+from index.row_chunks import RowChunks
 from index.store import decode_jsonl, decode_npy, encode_npy, npy_view
 
 BASE = "base"
@@ -167,7 +168,7 @@ class SegmentData(NamedTuple):
     window_passage: np.ndarray  # int64, one entry per dense vector
     dense: DenseIndex
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray  # quantised rows (index/quantised.py)
+    sentence_vectors: np.ndarray | RowChunks  # quantised rows (index/quantised.py)
     analysis: Analysis
 
 
@@ -178,7 +179,7 @@ def segment_files(segment: Segment, data: SegmentData) -> dict[str, bytes]:
         "documents.jsonl": encode_rows(data.documents, lambda _, document: _document_dict(document)),
         **data.passages.to_files(list(data.documents)),
         "windows.npy": encode_npy(data.window_passage),
-        "sentence_vectors.npy": encode_npy(data.sentence_vectors),
+        "sentence_vectors.npy": encode_npy(np.asarray(data.sentence_vectors)),
         **data.dense.to_files(),
         **data.lexical.to_files(),
     }
