@@ -9,6 +9,7 @@ sentences in two flat arrays; a passage's text is sliced from its document when 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -118,10 +119,13 @@ class PassageTable(Sequence[Passage]):
 
     def rows_of(self, doc_id: str) -> range:
         """The rows of a document's passages (a document's passages are consecutive rows)."""
+        first, stop = self._ranges().get(doc_id, (0, 0))
+        return range(first, stop)
+
+    def _ranges(self) -> dict[str, tuple[int, int]]:
         if self._doc_range is None:
             self._doc_range = _ranges(self.doc_ids)
-        first, stop = self._doc_range.get(doc_id, (0, 0))
-        return range(first, stop)
+        return self._doc_range
 
     def row_of(self, passage: str) -> int | None:
         """The row of the passage with that id, or None (parsed from the id: see `passage_id`)."""
@@ -159,19 +163,27 @@ class PassageTable(Sequence[Passage]):
         """The rows `keep` (bool per row) marks, over `documents`."""
         window_keep = np.repeat(keep, np.diff(self.window_start))
         sentence_keep = np.repeat(keep, self.sentence_counts())
-        return PassageTable(documents, [d for d, k in zip(self.doc_ids, keep.tolist()) if k], self.spans[keep],
+        return PassageTable(documents, [self.doc_ids[row] for row in np.flatnonzero(keep).tolist()], self.spans[keep],
                             _starts(np.diff(self.window_start)[keep]), self.window_spans[window_keep],
                             _starts(self.sentence_counts()[keep]), self.sentence_spans[sentence_keep])
 
     @staticmethod
     def joined(tables: Sequence[PassageTable], documents: Mapping[str, Document]) -> PassageTable:
         """The rows of `tables` one after another, over `documents` (which holds all their documents)."""
-        return PassageTable(documents, [d for t in tables for d in t.doc_ids],
-                            np.concatenate([t.spans for t in tables]),
-                            _starts(np.concatenate([np.diff(t.window_start) for t in tables])),
-                            np.concatenate([t.window_spans for t in tables]),
-                            _starts(np.concatenate([t.sentence_counts() for t in tables])),
-                            np.concatenate([t.sentence_spans for t in tables]))
+        table = PassageTable(documents, list(chain.from_iterable(t.doc_ids for t in tables)),
+                             np.concatenate([t.spans for t in tables]),
+                             _starts(np.concatenate([np.diff(t.window_start) for t in tables])),
+                             np.concatenate([t.window_spans for t in tables]),
+                             _starts(np.concatenate([t.sentence_counts() for t in tables])),
+                             np.concatenate([t.sentence_spans for t in tables]))
+        if tables and tables[0]._doc_range is not None:
+            # The documents' rows handed on, not found again row by row: an add would redo it for every passage.
+            table._doc_range = dict(tables[0]._doc_range)
+            offset = len(tables[0])
+            for t in tables[1:]:
+                table._doc_range.update({d: (a + offset, b + offset) for d, (a, b) in t._ranges().items()})
+                offset += len(t)
+        return table
 
     # -- files ---------------------------------------------------------------------------------------
 

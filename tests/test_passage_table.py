@@ -58,6 +58,17 @@ def test_comments_are_marked_and_rows_of_a_document_are_its_own(index):
             [p.doc_id for p in index.passages if p.doc_id == doc_id]
 
 
+def test_a_join_hands_on_the_rows_of_each_document_it_found(index):
+    first = index.passages.taken(np.array([p.doc_id < "d3" for p in index.passages]), index.documents)
+    rest = index.passages.taken(np.array([p.doc_id >= "d3" for p in index.passages]), index.documents)
+    assert first.rows_of("d1")  # found once, row by row: the join moves the later tables' on
+    joined = PassageTable.joined([first, rest], index.documents)
+    fresh = PassageTable(index.documents, joined.doc_ids, joined.spans, joined.window_start, joined.window_spans,
+                         joined.sentence_start, joined.sentence_spans)
+    for doc_id in [*index.documents, "missing"]:
+        assert joined.rows_of(doc_id) == fresh.rows_of(doc_id) == index.passages.rows_of(doc_id)
+
+
 def test_a_delete_keeps_the_other_passages_with_their_spans(index):
     kept = delete_documents(index, ["d2", "d4"])
     assert list(kept.passages) == [p for p in index.passages if p.doc_id not in {"d2", "d4"}]
