@@ -140,7 +140,7 @@ class SentenceTransformerEmbedder:
             length = int(output["attention_mask"].sum())  # outputs are padded to their batch's longest
             if output["input_ids"][:length].tolist() != ids:
                 raise RuntimeError("token offsets do not line up with the model's tokens")  # never silently
-            pooled.append(_pool_spans(output["token_embeddings"][:length].float().numpy(), token_offsets, text_spans))
+            pooled.append(pool_spans(output["token_embeddings"][:length].float().numpy(), token_offsets, text_spans))
         return whole, pooled
 
     def encode_all(self, texts: Sequence[str]) -> np.ndarray:
@@ -157,7 +157,7 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded]
 
 
-def _pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
+def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
                 spans: Sequence[tuple[int, int]]) -> np.ndarray:
     """L2-normalised mean of the token vectors whose characters lie inside each span."""
     starts = np.array([a for a, _ in offsets])

@@ -13,6 +13,7 @@ from qa.errors import IndexCorruptError, IndexMismatchError, IngestError, InputE
 _LAZY = {
     "Engine": "qa.engine", "MAX_QUESTION_CHARS": "qa.question", "DEFAULT_CORPUS": "index.corpus",
     "SentenceTransformerEmbedder": "index.embed", "ChatSession": "qa.chat",
+    "OnnxEmbedder": "index.onnx_embed",  # indexing through ONNX Runtime with int8 weights (the `int8` extra)
     "IndexConfig": "index.build", "ChunkConfig": "index.chunk",
     "RetrievalConfig": "qa.retrieve", "AnswerConfig": "qa.answer", "split_sentences": "index.sentences",
     "AnswerModel": "qa.answer_model",  # Engine(answer_model=AnswerModel(folder)): another trained scorer

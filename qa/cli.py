@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--model", metavar="PATH", help="sentence-transformers model folder (default: MiniLM)")
     index.add_argument("--dense", choices=DENSE_KINDS, default="exact",
                        help="exact search, or approximate HNSW for large corpora")
+    index.add_argument("--int8", action="store_true", help="embed through ONNX Runtime with int8 weights: about "
+                       "1.4x faster, hybrid search as good, dense-only a little worse (needs the int8 extra)")
     index.add_argument("--json", action="store_true", help="print the index summary as JSON")
     index.set_defaults(run=_run_index)
 
@@ -257,7 +259,13 @@ def _run_index(args) -> int:
     if has_index and not (args.replace or args.append):
         raise InputError(f"{args.out} already holds an index; add --replace to replace it, or --append to add "
                          "these documents to it (nothing was changed)")
-    embedder = SentenceTransformerEmbedder(args.model) if args.model else None
+    if args.int8:
+        from index.onnx_embed import OnnxEmbedder
+        from qa.engine import cache_root
+
+        embedder = OnnxEmbedder(args.model, cache_dir=cache_root() / "onnx")
+    else:
+        embedder = SentenceTransformerEmbedder(args.model) if args.model else None
     if args.append and has_index:
         engine = Engine.load(args.out, embedder=embedder)
         added = engine.add(args.paths)
