@@ -280,7 +280,7 @@ def run(passages: int, question_count: int, seed: int, workdir: Path, big_articl
     baseline = baseline_costs(built.passages(), questions(random.Random(seed + 1), question_count))
     del built
     disk = {entry.name: entry.stat().st_size for entry in folder.iterdir() if entry.is_file()}
-    sentence_vectors = sum(size for name, size in disk.items() if name.startswith("sentence_vectors"))
+    sentence_vectors = sum(size for name, size in disk.items() if "sentence_vectors" in name)  # every segment's
     # The first question is a commissioning one, so that everything an answer can need is needed.
     asked = ["Who will commission GP services in Greater Manchester?", *questions(rng, question_count)]
     fresh = _in_fresh_process(loaded_costs, str(folder), asked[1:])
