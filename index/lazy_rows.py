@@ -166,13 +166,13 @@ class LazyRows(Mapping):
         groups = [group for group in groups if group]
         tables, loose = self._tables_and_loose()
         for table in tables:
-            lines = None
+            prefix, lines = _prefix(table.key), None
             for group in groups:
                 found = table.lines_with(group)
                 lines = found if lines is None else np.intersect1d(lines, found, assume_unique=True)
             for line in range(len(table.newlines) + 1) if lines is None else lines.tolist():
                 start, end = table.span(line)
-                doc_id = _doc_id(table.data, start, end, _prefix(table.key))
+                doc_id = _doc_id(table.data, start, end, prefix)
                 entry = self._entries.get(doc_id) if doc_id is not None else None
                 if type(entry) is _Line and entry.table is table and entry.start == start:  # not deleted since
                     yield doc_id
