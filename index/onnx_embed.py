@@ -1,4 +1,4 @@
-"""Indexing through ONNX Runtime, with int8 weights: the same model, about 1.5x the passages a second.
+"""Indexing through ONNX Runtime, with int8 weights: the same model, about 1.4x the passages a second.
 
 The sentence-transformers model's transformer is exported to ONNX on first use (torch's exporter) and its
 weights quantised to int8 per output channel (ONNX Runtime's dynamic quantisation); both files are kept in
