@@ -10,10 +10,12 @@ baseline: bm25s top-k, FAISS exact top-k, and their convex fusion over the union
 (`baseline_*`). With --big-article-mb, one article of that size is added and the ask latency measured
 again after it, and a cold load + first ask in a fresh process. With --grow-by N, the index is built from the
 first N articles and the rest are added N at a time (`Engine.add`), as an archive grows: an archive too large
-to build in one go in memory (1M passages) is built so.
+to build in one go in memory (1M passages) is built so; with --resume as well, an index already in the kept
+folder (a copy of a smaller run's, same seed: its articles are the first ones) is grown by the articles it
+lacks, and build_s counts only those.
 
 Run: python -m eval.scale_benchmark [--passages 2000 20000] [--questions 20] [--seed 1] [--big-article-mb 5]
-                                    [--keep DIR [--reuse]] [--grow-by ARTICLES]
+                                    [--keep DIR [--reuse]] [--grow-by ARTICLES [--resume]]
 """
 from __future__ import annotations
 
@@ -246,11 +248,19 @@ def _in_fresh_process(function, *args):
         return pool.apply(function, args)
 
 
-def index_archive(articles: Sequence[dict], archive: Path, folder: Path, grow_by: int | None) -> Engine:
-    """The index of `articles` in `folder`: built at once, or from `grow_by`, the rest added `grow_by` at a time."""
+def index_archive(articles: Sequence[dict], archive: Path, folder: Path, grow_by: int | None,
+                  resume: bool = False) -> Engine:
+    """The index of `articles` in `folder`: built at once, or from `grow_by`, the rest added `grow_by` at a time.
+
+    With `resume`, an index already in `folder` is loaded and grown by the articles it lacks.
+    """
+    engine = None
+    if resume and (folder / "manifest.json").is_file():
+        engine = Engine.load(folder, embedder=HashedEmbedder())
+        present = {document.id for document in engine.documents()}
+        articles = [entry for entry in articles if entry["id"] not in present]
     batches = [articles[start:start + (grow_by or len(articles))]
                for start in range(0, len(articles), grow_by or len(articles))]
-    engine = None
     for number, batch in enumerate(batches):
         archive.write_text("".join(json.dumps(a) + "\n" for a in batch))
         if engine is None:
@@ -263,7 +273,7 @@ def index_archive(articles: Sequence[dict], archive: Path, folder: Path, grow_by
 
 
 def run(passages: int, question_count: int, seed: int, workdir: Path, big_article_mb: float = 0.0,
-        reuse: bool = False, grow_by: int | None = None) -> dict:
+        reuse: bool = False, grow_by: int | None = None, resume: bool = False) -> dict:
     rng = random.Random(seed)
     embedder = HashedEmbedder()
     archive = workdir / f"archive-{passages}.jsonl"
@@ -274,7 +284,7 @@ def run(passages: int, question_count: int, seed: int, workdir: Path, big_articl
         built, build_s = Engine.load(folder, embedder=embedder), None
     else:
         started = time.perf_counter()
-        built = index_archive(articles, archive, folder, grow_by)
+        built = index_archive(articles, archive, folder, grow_by, resume)
         build_s = time.perf_counter() - started
     real = len(built.passages())
     baseline = baseline_costs(built.passages(), questions(random.Random(seed + 1), question_count))
@@ -346,13 +356,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "there again instead of building it (it must be in this version's format)")
     parser.add_argument("--grow-by", type=int, metavar="ARTICLES", help="build from this many articles, then add "
                         "the rest this many at a time (an archive too large to build in memory at once)")
+    parser.add_argument("--resume", action="store_true", help="with --keep and --grow-by: grow the index already "
+                        "in DIR/index-N (a copy of a smaller run's, same seed) by the articles it lacks")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         workdir = Path(args.keep or temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         for size in args.passages:
-            result = run(size, args.questions, args.seed, workdir, args.big_article_mb, args.reuse, args.grow_by)
+            result = run(size, args.questions, args.seed, workdir, args.big_article_mb, args.reuse, args.grow_by,
+                         args.resume)
             if args.json:
                 print(json.dumps(result))
             else:
