@@ -16,8 +16,10 @@ changed.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,10 @@ CONFIG_FILE = "config.json"
 CALIBRATION_FILE = "calibration.json"
 QUESTION_TOKENS = 48  # longer questions are cut here; the sentence gets the rest of MAX_TOKENS
 MAX_TOKENS = 160
+# A question's candidate pairs are read on up to this many threads: the answer model is most of `ask`, its
+# matrix products release the GIL, and each thread's BLAS stays single-threaded (`qa.threads`), so two cores
+# read twice as fast and nothing spins when another process holds one of them.
+READERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 FEATURES = ("logit", "similarity", "coverage", "names missing from sentence", "names missing from passage",
@@ -154,11 +160,30 @@ class AnswerModel:
         ids, segments = pair_ids(self._bert.tokenizer, questions, sentences)
         order = np.argsort([len(row) for row in ids])  # similar lengths together: less padding
         out = np.zeros(len(ids), dtype=np.float32)
-        for first in range(0, len(ids), batch):
-            rows = order[first:first + batch]
+
+        def read(rows: np.ndarray) -> None:
             pooled = self._bert.mean_pooled([ids[r] for r in rows], [segments[r] for r in rows])
             out[rows] = pooled @ self.head_weight + self.head_bias
+
+        groups = [order[first:first + batch] for first in range(0, len(ids), batch)]
+        if READERS > 1 and len(groups) == 1 and len(ids) >= 2 * READERS:
+            # one question's candidates: dealt out in turn, so each reader gets a like share of the tokens
+            groups = [order[reader::READERS] for reader in range(READERS)]
+        if len(groups) == 1 or READERS == 1:
+            for rows in groups:
+                read(rows)
+        else:
+            list(self._readers().map(read, groups))  # list(): raises a reader's error here
         return out
+
+    _pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def _readers(cls) -> ThreadPoolExecutor:
+        with cls._shared_lock:
+            if cls._pool is None:
+                cls._pool = ThreadPoolExecutor(READERS, thread_name_prefix="answer-model")
+            return cls._pool
 
     def score(self, question: str | Question, sentences: Sequence[str]) -> np.ndarray:
         """Logits for one question's candidate sentences, each read as `qa.question.model_reading` reads the
