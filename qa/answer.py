@@ -72,6 +72,11 @@ class Candidate:
 
 
 EVERYDAY_NAMES_WEIGHT = 0.3  # as qa.retrieve.RetrievalConfig.expansion_weight
+# A sentence opening with one of these words leans on the one before ("It states that the functions most
+# suitable ... include GMS and PMS contracts"): read alone it names neither the report nor its subject, so it
+# is also a candidate together with that sentence, read and cited as one.
+POINTS_BACK = re.compile(r"[\W_]*(?:it|its|this|these|they|their|those|he|his|she|her|such|both|the latter|the former)\b",
+                         re.I)
 
 
 class SentenceScorer:
@@ -96,12 +101,17 @@ class SentenceScorer:
             passage = self.index.passages[row]
             first = self.index.sentence_start[row]
             similarities = dequantised(self.index.sentence_vectors[first:first + len(passage.sentences)]) @ query_vector
-            for (start, end), similarity in zip(passage.sentences, similarities):
+            spans = list(zip(passage.sentences, similarities.tolist()))
+            for number, ((start, end), similarity) in enumerate(spans):
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = self._coverage(terms, text)
-                # a sentence close in meaning or in rare words is worth reading
-                prior = float(similarity) + coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
-                result.append(Candidate(hit, start, end, text, coverage, float(similarity), prior))
+                if number and POINTS_BACK.match(text):
+                    start = spans[number - 1][0][0]
+                    text = passage.text[start - passage.start:end - passage.start]
+                # a sentence close in meaning or in rare words (with the one it points back to) is worth reading;
+                # its own words and meaning are what the answer model's features weigh
+                prior = similarity + self._coverage(terms, text) + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
+                result.append(Candidate(hit, start, end, text, coverage, similarity, prior))
         return result
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -186,26 +196,29 @@ def rank_passages(hits: Sequence[Hit], scored: Sequence[Candidate]) -> list[Hit]
 
 
 def choose_sentences(candidates: Sequence[Candidate], prefer: str, config: AnswerConfig) -> list[Candidate]:
-    """The best sentences, at most one per passage; `prefer` ("article" or "comment") fills first."""
+    """The best sentences, none overlapping another (a passage may give two: a report's list of functions
+    after the sentence that names the report); `prefer` ("article" or "comment") fills first."""
     ranked = sorted(candidates, key=lambda c: -c.score)
     if not ranked:
         return []
     floor = ranked[0].score * config.relative_cutoff
     chosen: list[Candidate] = []
-    used_passages: set[str] = set()
     for group in (prefer, ARTICLE if prefer == COMMENT else COMMENT):
         for candidate in ranked:
             if len(chosen) >= config.max_sentences:
                 break
-            if candidate.hit.kind != group or candidate.hit.passage_id in used_passages:
+            if candidate.hit.kind != group or any(_overlap(candidate, c) for c in chosen):
                 continue
             if chosen and candidate.score < floor:
                 continue
             if any(_same_text(candidate.text, c.text) for c in chosen):
                 continue
             chosen.append(candidate)
-            used_passages.add(candidate.hit.passage_id)
     return chosen
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    return a.hit.doc_id == b.hit.doc_id and a.hit.comment == b.hit.comment and a.start < b.end and b.start < a.end
 
 
 def _same_text(a: str, b: str) -> bool:

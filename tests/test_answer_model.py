@@ -88,8 +88,6 @@ def test_an_unreadable_model_folder_is_a_clear_error(tmp_path):
 # --- the questions issue 10 named, on the default corpus -----------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the answer model scores the list of functions below the three broad "
-                   "categories of co-commissioning (issue 10: still open)")
 def test_co_commissioning_question_cites_the_list_of_functions(default_engine):
     answer = default_engine.ask("What could CCGs take over under co-commissioning?")
     assert not answer.abstained

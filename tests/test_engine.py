@@ -96,6 +96,16 @@ def test_a_quoted_sentence_names_its_speaker(engine):
     assert answer.text.startswith("According to Dr Hamish Stedman (chair of Salford CCG): ‘This is a genuine")
 
 
+def test_a_sentence_that_points_back_is_read_and_cited_with_the_one_before():
+    report = Document(id="overview", title="Co-commissioning", text="An overview sets out what CCGs could commission. "
+                      "It states that GP contracts could be delegated. Councils were not consulted.")
+    engine = Engine.from_documents([report], embedder=KeywordEmbedder(VOCABULARY))
+    read = {c.text for c in engine.scored_sentences("What could CCGs commission?")}
+    assert read == {"An overview sets out what CCGs could commission.",
+                    "An overview sets out what CCGs could commission. It states that GP contracts could be delegated.",
+                    "Councils were not consulted."}
+
+
 def test_doc_ids_limit_the_answer_to_those_documents(engine):
     answer = engine.ask("Who will commission GP services?", doc_ids=["ccg"])
     assert answer.citations and {c.doc_id for c in answer.citations} == {"ccg"}
