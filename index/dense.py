@@ -48,6 +48,10 @@ EXACT_BELOW_ROWS = 4096
 # Parts of an "exact" index this small are merged into the next part added: copying them costs a few MB
 # at most, and it keeps the number of parts searched small.
 SMALL_PART = 4096
+# Parts this large are never merged into: an archive loaded as several segments brings one each, and merging
+# two copies every vector of both (26 s of a load at 1.28M passages), while searching one more part costs
+# about what the rows in it cost anyway. So an exact index has O(rows / LARGE_PART + log rows) parts.
+LARGE_PART = 1 << 18
 
 
 def _check_dim(dim: object) -> int:
@@ -380,10 +384,12 @@ def _stored(part: faiss.IndexFlatIP) -> np.ndarray:
 
 def _merged_tail(parts: tuple, new: faiss.IndexFlatIP) -> tuple:
     """`parts` then `new`, the newest parts merged into one while the part before them is no larger than they
-    are together (or is small): each part is then larger than all later ones together, so there are
-    O(log rows) parts, and a merge copies only parts smaller than the one it stops at."""
+    are together (or is small) and not large (LARGE_PART): each part below that size is then larger than all
+    later ones together, so there are few parts, and a merge copies only parts smaller than the one it stops
+    at."""
     tail, size = [new], new.ntotal
-    while len(tail) <= len(parts) and ((before := parts[-len(tail)].ntotal) <= size or before < SMALL_PART):
+    while len(tail) <= len(parts) and (before := parts[-len(tail)].ntotal) < LARGE_PART and (
+            before <= size or before < SMALL_PART):
         tail.insert(0, parts[-len(tail)])
         size += before
     if len(tail) == 1:

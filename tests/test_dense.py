@@ -268,6 +268,14 @@ def test_tied_rows_of_different_parts_come_in_row_order(monkeypatch):
     assert [row for row, _ in index.search(same, 3)[0]] == [3, 5, 6]
 
 
+def test_a_large_part_is_never_merged_into(monkeypatch):
+    monkeypatch.setattr("index.dense.LARGE_PART", 40)
+    index = _in_parts([50, 45, 10, 10], 4, monkeypatch)
+    # 50 and 45 rows are large: they stay as added; the two small parts after them merge
+    assert [part.ntotal for part in index._parts] == [50, 45, 20]
+    assert index.search(_data(1, 4, seed=7), 5) == DenseIndex.of_stored(index.vectors()).search(_data(1, 4, seed=7), 5)
+
+
 def test_parts_stay_few_and_adding_to_a_copy_or_an_append_leaves_the_original_alone(monkeypatch):
     index = _in_parts([1] * 200, 4, monkeypatch)
     assert len(index._parts) <= 8  # each part is larger than all later ones together: log2(200) + 1
