@@ -74,7 +74,8 @@ class Candidate:
 EVERYDAY_NAMES_WEIGHT = 0.3  # as qa.retrieve.RetrievalConfig.expansion_weight
 # A sentence opening with one of these words leans on the one before ("It states that the functions most
 # suitable ... include GMS and PMS contracts"): read alone it names neither the report nor its subject, so it
-# is also a candidate together with that sentence, read and cited as one.
+# is a candidate only together with that sentence, read and cited as one (the sentence before stays a
+# candidate of its own).
 POINTS_BACK = re.compile(r"[\W_]*(?:it|its|this|these|they|their|those|he|his|she|her|such|both|the latter|the former)\b",
                          re.I)
 
