@@ -102,16 +102,16 @@ class SentenceScorer:
             passage = self.index.passages[row]
             first = self.index.sentence_start[row]
             similarities = dequantised(self.index.sentence_vectors[first:first + len(passage.sentences)]) @ query_vector
-            spans = list(zip(passage.sentences, similarities.tolist()))
-            for number, ((start, end), similarity) in enumerate(spans):
+            for number, ((start, end), similarity) in enumerate(zip(passage.sentences, similarities.tolist())):
                 text = passage.text[start - passage.start:end - passage.start]
-                coverage = self._coverage(terms, text)
+                coverage = read_coverage = self._coverage(terms, text)
                 if number and POINTS_BACK.match(text):
-                    start = spans[number - 1][0][0]
+                    start = passage.sentences[number - 1][0]
                     text = passage.text[start - passage.start:end - passage.start]
+                    read_coverage = self._coverage(terms, text)
                 # a sentence close in meaning or in rare words (with the one it points back to) is worth reading;
                 # its own words and meaning are what the answer model's features weigh
-                prior = similarity + self._coverage(terms, text) + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
+                prior = similarity + read_coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
                 result.append(Candidate(hit, start, end, text, coverage, similarity, prior))
         return result
 
