@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.dense import FILE_NAME, VECTORS_FILE, DenseIndex
-from index.quantised import rounded
+from index.dense import FILE_NAME, VECTORS_FILE, DenseIndex, stored_form
+from index.quantised import quantised
 from index.store import encode_npy
 from qa.errors import IndexCorruptError, InputError
 
@@ -16,10 +16,10 @@ def _data(n: int, dim: int, seed: int) -> np.ndarray:
 
 def _brute_force(base: np.ndarray, queries: np.ndarray, k: int, kind: str = "exact") -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows by cosine similarity, computed in float64 numpy over the vectors an index of `kind` holds
-    ("exact" rounds them to int8 rows, as it stores them)."""
+    ("exact" rounds them to float16, as it stores them)."""
     b = base / np.linalg.norm(base, axis=1, keepdims=True)
     if kind == "exact":
-        b = rounded(b.astype(np.float32))
+        b = stored_form(b)
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     sims = q.astype(np.float64) @ b.astype(np.float64).T
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
@@ -44,7 +44,7 @@ def test_scores_are_cosine_whatever_the_vector_length():
     index.add(np.array([[10.0, 0.0], [0.0, 0.5], [1.0, 1.0]], dtype=np.float32))
     hits = index.search(np.array([[3.0, 0.0]], dtype=np.float32), 3)[0]
     assert [row for row, _ in hits] == [0, 2, 1]
-    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=5e-3)  # int8 vectors
+    np.testing.assert_allclose([s for _, s in hits], [1.0, np.sqrt(0.5), 0.0], atol=1e-3)  # float16 vectors
 
 
 def test_hnsw_recall_at_10_against_exact():
@@ -112,15 +112,14 @@ def test_round_trip_through_files_gives_identical_results(kind):
     index = DenseIndex(16, kind)
     index.add(base)
     files = index.to_files()
-    name = VECTORS_FILE if kind == "exact" else FILE_NAME
-    assert set(files) == {name} and isinstance(files[name], bytes)
+    assert set(files) == {FILE_NAME} and isinstance(files[FILE_NAME], bytes)
     loaded = DenseIndex.from_files(files, 16, kind, rows=300)
     assert len(loaded) == 300 and loaded.kind == kind
     assert loaded.ef_search == index.ef_search
     assert loaded.search(queries, 7) == index.search(queries, 7)
 
 
-def test_an_exact_index_saved_by_faiss_before_int8_rows_still_loads():
+def test_an_exact_index_saved_by_faiss_as_float32_still_loads():
     import faiss  # after index.dense, which imports torch first
 
     flat = faiss.IndexFlatIP(8)
@@ -128,24 +127,61 @@ def test_an_exact_index_saved_by_faiss_before_int8_rows_still_loads():
     faiss.normalize_L2(vectors)
     flat.add(vectors)
     loaded = DenseIndex.from_files({FILE_NAME: faiss.serialize_index(flat).tobytes()}, 8, rows=10)
-    assert np.array_equal(loaded.vectors(), vectors)
+    assert np.array_equal(loaded.vectors(), stored_form(vectors))
+
+
+def test_an_exact_index_saved_as_int8_rows_still_loads():
+    vectors = _data(10, 8, seed=9)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    int8_rows = quantised(vectors)
+    loaded = DenseIndex.from_files({VECTORS_FILE: encode_npy(int8_rows)}, 8, rows=10)
+    np.testing.assert_allclose(loaded.vectors(), vectors, atol=5e-3)
+    assert loaded.to_files().keys() == {FILE_NAME}  # saved again as float16 codes
+
+
+def test_a_loaded_exact_index_searches_the_files_bytes_in_place(tmp_path):
+    import mmap
+
+    index = DenseIndex(16)
+    index.add(_data(300, 16, seed=3))
+    path = tmp_path / FILE_NAME
+    path.write_bytes(index.to_files()[FILE_NAME])
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    loaded = DenseIndex.from_files({FILE_NAME: mapped}, 16, rows=300)
+    del mapped  # the index keeps the mapping alive
+    query = _data(2, 16, seed=4)
+    assert loaded.search(query, 9) == index.search(query, 9)
+    grown = loaded.copy()
+    grown.add(_data(5, 16, seed=5))  # a new part: the mapped one is never grown
+    assert len(grown) == 305 and len(loaded) == 300 and grown.search(query, 9) == index.search(query, 9)
+    smaller = loaded.without(np.array([0, 7]))
+    assert len(smaller) == 298 and np.array_equal(smaller.vectors(), np.delete(index.vectors(), [0, 7], axis=0))
 
 
 def test_from_files_rejects_unreadable_or_inconsistent_files():
     exact, graph = DenseIndex(8), DenseIndex(8, "hnsw")
     exact.add(_data(10, 8, seed=9))
     graph.add(_data(10, 8, seed=9))
-    good, good_graph = exact.to_files()[VECTORS_FILE], graph.to_files()[FILE_NAME]
-    for bad in (good[: len(good) // 2], b"not an npy file", b""):
+    good, good_graph = exact.to_files()[FILE_NAME], graph.to_files()[FILE_NAME]
+    good_int8 = encode_npy(quantised(_data(10, 8, seed=9)))
+    for bad in (good[: len(good) // 2], good[:-1], b"not a faiss index", b""):
+        with pytest.raises(IndexCorruptError, match="not a readable FAISS index"):
+            DenseIndex.from_files({FILE_NAME: bad}, 8)
+    with pytest.raises(IndexCorruptError, match="dimension 8, expected 16"):
+        DenseIndex.from_files({FILE_NAME: good}, 16)
+    with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
+        DenseIndex.from_files({FILE_NAME: good}, 8, rows=11)
+    for bad in (good_int8[: len(good_int8) // 2], b"not an npy file", b""):
         with pytest.raises(IndexCorruptError, match=r"dense\.npy is not a readable \.npy file"):
             DenseIndex.from_files({VECTORS_FILE: bad}, 8)
     with pytest.raises(IndexCorruptError, match=r"vectors of shape \(10,\), expected int8 rows of dimension 16"):
-        DenseIndex.from_files({VECTORS_FILE: good}, 16)
+        DenseIndex.from_files({VECTORS_FILE: good_int8}, 16)
     with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
-        DenseIndex.from_files({VECTORS_FILE: good}, 8, rows=11)
+        DenseIndex.from_files({VECTORS_FILE: good_int8}, 8, rows=11)
     with pytest.raises(IndexCorruptError, match=r"float32 vectors .* expected int8 rows"):
         DenseIndex.from_files({VECTORS_FILE: encode_npy(np.zeros((10, 8), np.float32))}, 8)
-    with pytest.raises(IndexCorruptError, match=r"dense.npy is missing"):
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
         DenseIndex.from_files({}, 8)
     for bad in (good_graph[: len(good_graph) // 2], b"not a faiss index", b""):
         with pytest.raises(IndexCorruptError, match="not a readable FAISS index"):
@@ -154,8 +190,10 @@ def test_from_files_rejects_unreadable_or_inconsistent_files():
         DenseIndex.from_files({FILE_NAME: good_graph}, 16, "hnsw")
     with pytest.raises(IndexCorruptError, match="holds 10 vectors, expected 11"):
         DenseIndex.from_files({FILE_NAME: good_graph}, 8, "hnsw", rows=11)
-    with pytest.raises(IndexCorruptError, match="kind 'exact' expects IndexFlatIP"):
+    with pytest.raises(IndexCorruptError, match=r"kind 'exact' expects IndexScalarQuantizer \(float16\) or IndexFlatIP"):
         DenseIndex.from_files({FILE_NAME: good_graph}, 8)
+    with pytest.raises(IndexCorruptError, match="kind 'hnsw' expects IndexHNSWFlat"):
+        DenseIndex.from_files({FILE_NAME: good}, 8, "hnsw")
     with pytest.raises(IndexCorruptError, match=r"dense.faiss is missing"):
         DenseIndex.from_files({}, 8, "hnsw")
 
