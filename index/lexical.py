@@ -1,11 +1,11 @@
-"""Lexical (BM25) index over passage texts: plain numpy computes the scores and serves queries.
+"""Lexical (BM25) index over passage texts: plain numpy serves queries from term counts.
 
-The index is an eager score matrix in CSC form (one column per term, one row per passage), so a query's
-scores are the sum of its terms' columns. Beside it are each entry's term count and each passage's
-length, so adding or removing passages rescores the matrix in a few vectorised passes without
-tokenising the other passages again. Saved as .npy arrays plus JSON, never pickle: the term counts and
-lengths, not the scores, which loading computes again, bit for bit the same: at 69k passages (3.4M entries,
-a 13 MB scores file) in about 0.05 s, the first call in a fresh process on this 2-core machine.
+Rows are held as parts, each a CSC matrix of term counts (one column per term of its own vocabulary, one
+row per passage) with each passage's length. A query's BM25 is computed from its terms' columns in every
+part with the statistics of all of them (document frequency, passage count, mean length), so the scores do
+not depend on how rows are split into parts: an archive's segments are searched where they were read (their
+arrays are views of the saved files), and an add is a new part, without a join or a rescoring of the rest.
+Small trailing parts are merged as they are added. Saved as .npy arrays plus JSON, never pickle.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import Stemmer
@@ -20,6 +22,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.errors import IndexCorruptError, IndexMismatchError, InputError, check_k
 from index.speakers import straighten_quotes
+from index.store import npy_view
 
 # Bump whenever tokenize() changes: an index built with other tokens would silently miss matches.
 TOKENIZER_VERSION = 1
@@ -52,25 +55,26 @@ def tokenize(text: str) -> list[str]:
     return _STEMMER.stemWords(words)
 
 
-class LexicalIndex:
-    """BM25 scores of every passage for a query; rows are passage positions in build order."""
+class _Part(NamedTuple):
+    """Rows with their own CSC arrays over their own vocabulary, rows counted from the part's first."""
 
-    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                 terms: list[str], rows: int, k1: float, b: float,
-                 tf: np.ndarray | None = None, lengths: np.ndarray | None = None) -> None:
-        self._data, self._indices, self._indptr = data, indices, indptr
-        self._terms = list(terms)
-        self._vocab = {term: i for i, term in enumerate(self._terms)}
-        self._rows, self.k1, self.b = rows, k1, b
-        self._tf = tf if tf is not None else np.zeros(len(data), dtype=np.int32)  # count of each entry's term
-        self._lengths = lengths if lengths is not None else np.zeros(rows, dtype=np.int32)  # terms per passage
+    indices: np.ndarray  # the row of each entry, by term column then row
+    indptr: np.ndarray  # each column's first entry (len(terms) + 1)
+    tf: np.ndarray  # each entry's term count (the narrowest integer type that holds them, as saved)
+    lengths: np.ndarray  # terms per row
+    terms: list[str]
+    vocab: dict[str, int]
 
     @classmethod
-    def _from_counts(cls, columns: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
-                     terms: list[str], k1: float, b: float, *, ordered: bool = False) -> LexicalIndex:
-        """The index of (term column, row, count) entries: sorted into CSC by column then row (unless `ordered`:
-        already so), and scored. Columns with no entry are dropped, so the vocabulary holds only terms the
-        passages use."""
+    def of(cls, indices: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+           terms: list[str]) -> _Part:
+        return cls(indices, indptr, tf, lengths, terms, {term: i for i, term in enumerate(terms)})
+
+    @classmethod
+    def from_counts(cls, columns: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+                    terms: list[str], *, ordered: bool = False) -> _Part:
+        """The part of (term column, row, count) entries: sorted into CSC by column then row (unless `ordered`:
+        already so). Columns with no entry are dropped, so the vocabulary holds only terms the rows use."""
         used = np.bincount(columns, minlength=len(terms)) > 0
         if not used.all():
             renumber = np.cumsum(used) - 1  # keeps the order of the columns kept
@@ -78,25 +82,57 @@ class LexicalIndex:
         if not ordered:
             order = np.lexsort((rows, columns))
             columns, rows, tf = columns[order], rows[order], tf[order]
-        rows, tf = rows.astype(np.int32), tf.astype(np.int32)
         df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        lengths = lengths.astype(np.int32)
-        return cls(_weights(rows, indptr, tf, lengths, k1, b), rows, indptr, terms, len(lengths),
-                   float(k1), float(b), tf, lengths)
+        return cls.of(rows.astype(np.int32), indptr, tf.astype(np.int32), lengths.astype(np.int32), terms)
 
-    def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(column, row, count) of every stored entry."""
-        columns = np.repeat(np.arange(len(self._terms), dtype=np.int64), np.diff(self._indptr))
-        return columns, self._indices.astype(np.int64), self._tf
+        columns = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self.indptr))
+        return columns, self.indices.astype(np.int64), self.tf
 
-    def extended(self, texts: list[str]) -> LexicalIndex:
-        """A new index with `texts` appended as rows len(self)...; only they are tokenised."""
-        _check_texts(texts)
-        return LexicalIndex.concatenated([self, LexicalIndex._counted(texts, self.k1, self.b)])
+    def column(self, term: str) -> tuple[int, int]:
+        """Where the term's entries lie in `indices` and `tf`: (start, end), (0, 0) for a term it lacks."""
+        column = self.vocab.get(term)
+        return (0, 0) if column is None else (int(self.indptr[column]), int(self.indptr[column + 1]))
+
+    def without(self, removed: np.ndarray) -> _Part:
+        """The part without the rows `removed` marks (later rows move up); nothing is tokenised or sorted: the kept
+        entries stay in CSC order, so only the row numbers and the column ends are worked out again."""
+        kept = ~removed[self.indices]
+        renumber = (np.cumsum(~removed) - 1).astype(np.int32)
+        indices, tf, lengths = renumber[self.indices[kept]], self.tf[kept], self.lengths[~removed]
+        ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[self.indptr]  # kept entries before each column
+        df, terms = np.diff(ends), self.terms
+        if not df.all():  # drop the terms no kept row uses
+            terms = [t for t, count in zip(terms, df) if count]
+            df = df[df > 0]
+        return _Part.of(indices, np.concatenate([[0], np.cumsum(df)]).astype(np.int64), tf, lengths, terms)
+
+
+# Trailing parts this small are merged as parts are added (an add brings a few rows); larger ones, an archive's
+# segments as loaded, stay as they are: copying them together is most of what loading them would cost.
+SMALL_PART = 1 << 16
+
+
+class LexicalIndex:
+    """BM25 scores of every passage for a query; rows are passage positions in build order."""
+
+    def __init__(self, parts: Sequence[_Part], k1: float, b: float) -> None:
+        self._parts = tuple(part for part in parts if len(part))
+        self.k1, self.b = k1, b
+        self._starts = np.cumsum([0] + [len(part) for part in self._parts], dtype=np.int64)  # each part's first row
+        self._rows = int(self._starts[-1])
+        self._total_length = sum(int(part.lengths.sum(dtype=np.int64)) for part in self._parts)
+        # BM25's length normalisation of each row, k1 (1 - b + b len / avglen), with the mean over every part
+        mean = self._total_length / self._rows if self._total_length else 1.0
+        self._norms = [k1 * (1 - b + b * part.lengths / mean) for part in self._parts]
 
     @classmethod
-    def _counted(cls, texts: list[str], k1: float, b: float) -> LexicalIndex:
+    def _of_counts(cls, texts: list[str], k1: float, b: float) -> LexicalIndex:
         vocab: dict[str, int] = {}
         columns, rows, counts, lengths = [], [], [], []
         for row, text in enumerate(texts):
@@ -106,109 +142,83 @@ class LexicalIndex:
                 columns.append(vocab.setdefault(term, len(vocab)))
                 rows.append(row)
                 counts.append(count)
-        return cls._from_counts(np.array(columns, dtype=np.int64), np.array(rows, dtype=np.int64),
-                                np.array(counts, dtype=np.int32), np.array(lengths, dtype=np.int32), list(vocab),
-                                k1, b)
+        part = _Part.from_counts(np.array(columns, dtype=np.int64), np.array(rows, dtype=np.int64),
+                                 np.array(counts, dtype=np.int32), np.array(lengths, dtype=np.int32), list(vocab))
+        return cls([part], k1, b)
+
+    def extended(self, texts: list[str]) -> LexicalIndex:
+        """A new index with `texts` appended as rows len(self)...; only they are tokenised."""
+        _check_texts(texts)
+        return LexicalIndex.concatenated([self, LexicalIndex._of_counts(texts, self.k1, self.b)])
 
     @classmethod
-    def concatenated(cls, parts: list[LexicalIndex]) -> LexicalIndex:
-        """One index of `parts`' rows, the first part's rows first; nothing is tokenised. The parts must share
-        k1 and b. The later parts (an add: a few passages) are joined first, then their entries are inserted
-        into the first part's columns: its arrays are copied once, never sorted again."""
-        first = parts[0]
-        if any((part.k1, part.b) != (first.k1, first.b) for part in parts):
+    def concatenated(cls, indexes: list[LexicalIndex]) -> LexicalIndex:
+        """One index of `indexes`' rows, the first's rows first; nothing is tokenised, and their parts are
+        shared (small trailing ones merged). They must share k1 and b."""
+        first = indexes[0]
+        if any((index.k1, index.b) != (first.k1, first.b) for index in indexes):
             raise InputError("lexical indexes to concatenate must share k1 and b")
-        if len(parts) == 1:
-            return first
-        rest = parts[1] if len(parts) == 2 else cls._sorted_together(parts[1:])
-        return first._with_rows_of(rest)
-
-    @classmethod
-    def _sorted_together(cls, parts: list[LexicalIndex]) -> LexicalIndex:
-        """`concatenated` by one stable sort of all entries by column: each part's entries are in CSC order
-        and its rows come after the earlier parts', so sorting by column alone puts them in order."""
-        vocab, terms = {}, []
-        columns, rows, counts, offset = [], [], [], 0
-        for part in parts:
-            part_columns, part_rows, part_tf = part._entries()
-            columns.append(_global_columns(part._terms, vocab, terms)[part_columns])
-            rows.append(part_rows + offset)
-            counts.append(part_tf)
-            offset += len(part)
-        columns, rows, counts = np.concatenate(columns), np.concatenate(rows), np.concatenate(counts)
-        order = np.argsort(columns, kind="stable")
-        return cls._from_counts(columns[order], rows[order], counts[order],
-                                np.concatenate([part._lengths for part in parts]), terms, parts[0].k1,
-                                parts[0].b, ordered=True)
-
-    def _with_rows_of(self, other: LexicalIndex) -> LexicalIndex:
-        """This index with `other`'s rows after its own: each of other's entries is inserted at the end of its
-        term's column (its row is after every row there); terms new to this index get columns at the end."""
-        terms = list(self._terms)
-        vocab = dict(self._vocab)
-        other_columns, other_rows, other_tf = other._entries()
-        columns = _global_columns(other._terms, vocab, terms)[other_columns]
-        order = np.argsort(columns, kind="stable")  # keeps each column's rows ascending
-        columns, rows, tf = columns[order], (other_rows[order] + self._rows).astype(np.int32), other_tf[order]
-        indptr = np.concatenate([self._indptr, np.full(len(terms) - len(self._terms), self._indptr[-1])])
-        at = indptr[columns + 1]  # after the column's own entries
-        indices, counts = np.insert(self._indices, at, rows), np.insert(self._tf, at, tf.astype(self._tf.dtype))
-        indptr = indptr + np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=len(terms)))])
-        lengths = np.concatenate([self._lengths, other._lengths]).astype(np.int32)
-        return LexicalIndex(_weights(indices, indptr, counts, lengths, self.k1, self.b), indices, indptr, terms,
-                            len(lengths), self.k1, self.b, counts, lengths)
+        parts = first._parts
+        for index in indexes[1:]:
+            for part in index._parts:
+                parts = _merged_tail(parts, part)
+        return cls(parts, first.k1, first.b)
 
     def without(self, rows: np.ndarray) -> LexicalIndex:
-        """A new index without the passages at `rows` (later rows move up); nothing is tokenised or sorted: the
-        kept entries stay in CSC order, so only the row numbers and the column ends are worked out again."""
+        """A new index without the passages at `rows` (later rows move up); parts that lose no row are shared."""
         removed = np.zeros(self._rows, dtype=bool)
         removed[np.asarray(rows, dtype=np.int64)] = True
-        kept = ~removed[self._indices]
-        renumber = (np.cumsum(~removed) - 1).astype(np.int32)
-        indices, tf, lengths = renumber[self._indices[kept]], self._tf[kept], self._lengths[~removed]
-        ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[self._indptr]  # kept entries before each column
-        df, terms = np.diff(ends), self._terms
-        if not df.all():  # drop the terms no kept passage uses
-            terms = [t for t, count in zip(terms, df) if count]
-            df = df[df > 0]
-        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return LexicalIndex(_weights(indices, indptr, tf, lengths, self.k1, self.b), indices, indptr, terms,
-                            len(lengths), self.k1, self.b, tf, lengths)
+        parts = [part.without(removed[start:start + len(part)]) if removed[start:start + len(part)].any() else part
+                 for part, start in zip(self._parts, self._starts)]
+        return LexicalIndex(parts, self.k1, self.b)
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
-        """Tokenize `texts` and precompute their BM25 (Lucene variant) term scores."""
+        """Tokenize `texts` and index their term counts for BM25 (Lucene variant)."""
         _check_texts(texts)
         if isinstance(k1, bool) or not isinstance(k1, (int, float)) or not 0 <= k1 < float("inf"):
             raise InputError(f"k1 must be a finite number >= 0, got {k1!r}")
         if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b <= 1:
             raise InputError(f"b must be a number between 0 and 1, got {b!r}")
-        return cls._counted(texts, float(k1), float(b))
+        return cls._of_counts(texts, float(k1), float(b))
 
     def __len__(self) -> int:
         return self._rows
 
     def average_length(self) -> float | None:
         """The mean number of terms per passage, BM25's avgdl (None for an empty index)."""
-        return float(self._lengths.mean()) if self._rows else None
+        return self._total_length / self._rows if self._rows else None
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row for `query` (float32, length len(self)); zeros if no term matches."""
+        """BM25 score of every row for `query` (float32, length len(self)); zeros if no term matches.
+
+        Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times tf / (tf + k1 (1 - b + b len / avglen)), each
+        entry's weight rounded to float32 and a row's weights summed in the query's term order, whatever part
+        holds the row."""
         if not isinstance(query, str):
             raise InputError(f"query must be a string, got {type(query).__name__}")
-        total = np.zeros(self._rows, dtype=np.float32)
+        rows, weights = [], []
         for term in tokenize(query):
-            column = self._vocab.get(term)
-            if column is not None:
-                start, end = self._indptr[column], self._indptr[column + 1]
-                total += np.bincount(self._indices[start:end], weights=self._data[start:end],
-                                     minlength=self._rows).astype(np.float32)
-        return total
+            spans = [part.column(term) for part in self._parts]
+            df = sum(end - start for start, end in spans)
+            if not df:
+                continue
+            idf = np.log1p((self._rows - df + 0.5) / (df + 0.5))
+            for part, first, norm, (start, end) in zip(self._parts, self._starts, self._norms, spans):
+                if end > start:
+                    at, tf = part.indices[start:end], part.tf[start:end].astype(np.float64)
+                    weights.append((idf * tf / (tf + norm[at])).astype(np.float32))
+                    rows.append(at + first)
+        if not rows:
+            return np.zeros(self._rows, dtype=np.float32)
+        return np.bincount(np.concatenate(rows), weights=np.concatenate(weights),
+                           minlength=self._rows).astype(np.float32)
 
     def known_share(self, query: str) -> float:
         """Share of the query's terms that occur anywhere in the corpus (1.0 for a query with no terms)."""
         terms = tokenize(query)
-        return sum(term in self._vocab for term in terms) / len(terms) if terms else 1.0
+        known = sum(any(term in part.vocab for part in self._parts) for term in terms)
+        return known / len(terms) if terms else 1.0
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (row, score) pairs, best first, ties by row; rows scoring 0 are left out."""
@@ -224,15 +234,16 @@ class LexicalIndex:
         return [(int(matched[i]), float(scores[matched[i]])) for i in order]
 
     def to_files(self) -> dict[str, bytes]:
-        """The index as .npy arrays (allow_pickle=False) and JSON vocabulary/parameters; the scores are left
-        out (from_files computes them from the term counts and lengths)."""
+        """The index as .npy arrays (allow_pickle=False) and JSON vocabulary/parameters, its parts joined into
+        one: term counts and lengths, not scores (a query computes them)."""
+        whole = _joined(self._parts)
         files = {}
-        for key, array in (("indices", self._indices), ("indptr", self._indptr),
-                           ("tf", _narrowest(self._tf)), ("lengths", self._lengths)):
+        for key, array in (("indices", whole.indices), ("indptr", whole.indptr),
+                           ("tf", _narrowest(whole.tf)), ("lengths", whole.lengths)):
             buffer = io.BytesIO()
             np.save(buffer, np.asarray(array), allow_pickle=False)
             files[FILES[key]] = buffer.getvalue()
-        files[FILES["vocab"]] = json.dumps(self._terms, ensure_ascii=False).encode("utf-8")
+        files[FILES["vocab"]] = json.dumps(whole.terms, ensure_ascii=False).encode("utf-8")
         params = {"k1": self.k1, "b": self.b, "method": METHOD, "rows": self._rows,
                   "tokenizer_version": TOKENIZER_VERSION}
         files[FILES["params"]] = json.dumps(params, indent=1).encode("utf-8")
@@ -240,7 +251,8 @@ class LexicalIndex:
 
     @classmethod
     def from_files(cls, files: dict[str, bytes]) -> LexicalIndex:
-        """Rebuild from `to_files` output, checking that the arrays, vocabulary and parameters agree."""
+        """Rebuild from `to_files` output, checking that the arrays, vocabulary and parameters agree. The arrays
+        are read where they lie (views of the files' bytes, never copied)."""
         missing = [name for name in FILES.values() if name not in files]
         if missing:
             raise IndexCorruptError(f"the lexical index is missing {', '.join(missing)}")
@@ -259,8 +271,63 @@ class LexicalIndex:
             raise IndexCorruptError(f"the lexical index has term counts of {tf.dtype} and {len(lengths)} passage "
                                     f"lengths of {lengths.dtype} for {rows} rows (integers, one per row)")
         k1, b = float(params.get("k1", 1.5)), float(params.get("b", 0.75))
-        tf = tf.astype(np.int32)  # stored in the narrowest type that holds it
-        return cls(_weights(indices, indptr, tf, lengths, k1, b), indices, indptr, terms, rows, k1, b, tf, lengths)
+        return cls([_Part.of(indices, indptr, tf, lengths, terms)], k1, b)
+
+
+def _merged_tail(parts: tuple[_Part, ...], new: _Part) -> tuple[_Part, ...]:
+    """`parts` then `new`, with the trailing parts smaller than SMALL_PART (and `new`) merged into one."""
+    tail = [new]
+    while len(tail) <= len(parts) and len(parts[-len(tail)]) < SMALL_PART:
+        tail.insert(0, parts[-len(tail)])
+    if len(tail) == 1:
+        return (*parts, new)
+    return (*parts[:len(parts) + 1 - len(tail)], _joined(tail))
+
+
+def _joined(parts: Sequence[_Part]) -> _Part:
+    """One part of `parts`' rows in order. The later parts (an add: a few passages) are joined by one stable sort
+    of their entries by column, then inserted into the first part's columns: its arrays are copied once, never
+    sorted again."""
+    if not parts:
+        return _Part.of(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
+    if len(parts) == 1:
+        return parts[0]
+    return _with_rows_of(parts[0], parts[1] if len(parts) == 2 else _sorted_together(parts[1:]))
+
+
+def _sorted_together(parts: Sequence[_Part]) -> _Part:
+    """`_joined` by one stable sort of all entries by column: each part's entries are in CSC order and its rows
+    come after the earlier parts', so sorting by column alone puts them in order."""
+    vocab: dict[str, int] = {}
+    terms: list[str] = []
+    columns, rows, counts, offset = [], [], [], 0
+    for part in parts:
+        part_columns, part_rows, part_tf = part.entries()
+        columns.append(_global_columns(part.terms, vocab, terms)[part_columns])
+        rows.append(part_rows + offset)
+        counts.append(part_tf.astype(np.int32))
+        offset += len(part)
+    columns, rows, counts = np.concatenate(columns), np.concatenate(rows), np.concatenate(counts)
+    order = np.argsort(columns, kind="stable")
+    return _Part.from_counts(columns[order], rows[order], counts[order],
+                             np.concatenate([part.lengths for part in parts]), terms, ordered=True)
+
+
+def _with_rows_of(first: _Part, other: _Part) -> _Part:
+    """`first` with `other`'s rows after its own: each of other's entries is inserted at the end of its term's
+    column (its row is after every row there); terms new to `first` get columns at the end."""
+    terms, vocab = list(first.terms), dict(first.vocab)
+    other_columns, other_rows, other_tf = other.entries()
+    columns = _global_columns(other.terms, vocab, terms)[other_columns]
+    order = np.argsort(columns, kind="stable")  # keeps each column's rows ascending
+    columns, rows, tf = columns[order], (other_rows[order] + len(first)).astype(np.int32), other_tf[order]
+    indptr = np.concatenate([first.indptr, np.full(len(terms) - len(first.terms), first.indptr[-1])])
+    at = indptr[columns + 1]  # after the column's own entries
+    indices = np.insert(first.indices.astype(np.int32), at, rows)
+    counts = np.insert(first.tf.astype(np.int32), at, tf.astype(np.int32))
+    indptr = indptr + np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=len(terms)))])
+    lengths = np.concatenate([first.lengths, other.lengths]).astype(np.int32)
+    return _Part(indices, indptr, counts, lengths, terms, vocab)
 
 
 def _narrowest(counts: np.ndarray) -> np.ndarray:
@@ -284,19 +351,6 @@ def _global_columns(part_terms: list[str], vocab: dict[str, int], terms: list[st
     return columns
 
 
-def _weights(rows: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
-             k1: float, b: float) -> np.ndarray:
-    """Each CSC entry's BM25 weight (float32) from its term count, its passage's length and its column's
-    document frequency: Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times tf / (tf + k1 (1 - b + b len /
-    avglen)). Computed when the index is built or changed and again when it is loaded, never stored."""
-    if not len(tf):
-        return np.zeros(0, dtype=np.float32)
-    df = np.diff(indptr)
-    idf = np.log1p((len(lengths) - df + 0.5) / (df + 0.5))
-    length_norm = k1 * (1 - b + b * lengths / lengths.mean())  # per passage, then read for each entry
-    return (np.repeat(idf, df) * tf / (tf + length_norm[rows])).astype(np.float32)
-
-
 def _check_texts(texts: object) -> None:
     if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
         raise InputError("texts must be a list of strings")
@@ -314,7 +368,7 @@ def _json(files: dict[str, bytes], name: str, kind: type) -> object:
 
 def _npy(files: dict[str, bytes], name: str) -> np.ndarray:
     try:
-        array = np.load(io.BytesIO(files[name]), allow_pickle=False)
+        array = npy_view(files[name])  # over the file's bytes, not a copy
     except (ValueError, OSError, EOFError) as exc:
         raise IndexCorruptError(f"{name} is not a readable .npy array ({exc})") from exc
     if array.ndim != 1 or array.dtype.kind not in "iuf":

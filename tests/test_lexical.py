@@ -222,3 +222,30 @@ def test_term_counts_are_stored_in_the_narrowest_type_and_score_the_same(repeats
     loaded = LexicalIndex.from_files(files)
     for query in ("budget", "ccgs commission gp services"):
         assert np.array_equal(loaded.scores(query), index.scores(query))
+
+
+def test_scores_do_not_depend_on_how_rows_are_split_into_parts(monkeypatch):
+    monkeypatch.setattr("index.lexical.SMALL_PART", 0)  # every part stays as added
+    words = " ".join(CORPUS).split()
+    rng = np.random.default_rng(2)
+    texts = [" ".join(rng.choice(words, rng.integers(0, 40))) for _ in range(300)]
+    whole = LexicalIndex.build(texts)
+    split = LexicalIndex.concatenated([LexicalIndex.build(texts[a:b]) for a, b in ((0, 120), (120, 121), (121, 300))])
+    assert len(split._parts) == 3 and len(split) == 300
+    gone = np.arange(100, 200, 3)
+    for got, want in ((split, whole), (split.without(gone), whole.without(gone)),
+                      (LexicalIndex.from_files(split.to_files()), whole)):
+        for query in ("Greater Manchester deal", "community services commissioned", "nhs nhs council", "nothing"):
+            assert np.array_equal(got.scores(query), want.scores(query))
+        assert got.average_length() == want.average_length()
+        assert got.known_share("nhs deal zebra") == want.known_share("nhs deal zebra")
+    assert split.to_files() == whole.to_files()
+
+
+def test_small_trailing_parts_are_merged_and_large_ones_kept():
+    big = LexicalIndex.build(["GP services"] * 70_000)  # more rows than SMALL_PART
+    grown = big
+    for text in ("council budget", "NHS England", "CCG"):
+        grown = grown.extended([text])
+    assert [len(part) for part in grown._parts] == [70_000, 3]
+    assert big._parts[0] is grown._parts[0]  # shared, not copied
