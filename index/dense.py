@@ -20,6 +20,7 @@ never copied or converted), so loading an archive's vectors costs nothing howeve
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -118,9 +119,9 @@ class DenseIndex:
         """Hold `parts` (FAISS float16 indexes, never changed from now on) as this exact index's rows, in order;
         `buffers` are the saved files' bytes that loaded parts search in place, kept alive with them (FAISS
         holds only a pointer; it aborts the process if such a part is ever grown)."""
-        self._parts = tuple(part for part in parts if part.ntotal)
+        self._parts = tuple(part for part in parts if len(part))
         self._buffers = buffers
-        self._starts = np.cumsum([0] + [part.ntotal for part in self._parts], dtype=np.int64)  # each part's first row
+        self._starts = np.cumsum([0] + [len(part) for part in self._parts], dtype=np.int64)  # each part's first row
 
     def _with_parts(self, parts: tuple, buffers: tuple | None = None) -> DenseIndex:
         index = DenseIndex.__new__(DenseIndex)
@@ -153,7 +154,7 @@ class DenseIndex:
                 return np.zeros((0, self.dim), np.float32)
             if self.kind == HNSW:
                 return self._index.reconstruct_n(0, len(self))
-            parts = [_stored(part) for part in self._parts]
+            parts = [part.stored() for part in self._parts]
             return parts[0] if len(parts) == 1 else np.concatenate(parts)
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
@@ -165,12 +166,12 @@ class DenseIndex:
         if self.kind == HNSW:
             return self._index.reconstruct_batch(rows)
         if len(self._parts) == 1:
-            return self._parts[0].reconstruct_batch(rows)
+            return self._parts[0].reconstructed(rows)
         part_of = np.searchsorted(self._starts, rows, side="right") - 1
         out = np.empty((len(rows), self.dim), dtype=np.float32)
         for number in np.unique(part_of):
             at = part_of == number
-            out[at] = self._parts[number].reconstruct_batch(rows[at] - self._starts[number])
+            out[at] = self._parts[number].reconstructed(rows[at] - self._starts[number])
         return out
 
     @classmethod
@@ -209,11 +210,11 @@ class DenseIndex:
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         if len(rows) and (rows[0] < 0 or rows[-1] >= len(self)):
             raise InputError(f"rows to remove must lie in 0..{len(self) - 1}, got {rows[0]}..{rows[-1]}")
-        if self.kind == EXACT:  # the parts that lose rows are copied without them; the others are shared
+        if self.kind == EXACT:  # the parts that lose rows serve fewer of theirs; nothing is copied
             parts = []
             for part, start in zip(self._parts, self._starts):
-                gone = rows[(rows >= start) & (rows < start + part.ntotal)] - start
-                parts.append(_of_codes(np.delete(_codes(part), gone, axis=0), self.dim) if len(gone) else part)
+                gone = rows[(rows >= start) & (rows < start + len(part))] - start
+                parts.append(part.without(gone) if len(gone) else part)
             return self._with_parts(tuple(parts))
         keep = np.ones(len(self), dtype=bool)
         keep[rows] = False
@@ -266,13 +267,16 @@ class DenseIndex:
         score, ties by row (a single part's as FAISS orders them)."""
         found = []
         for part, start in zip(self._parts, self._starts):
-            mask = None if allowed is None else allowed[start:start + part.ntotal]
-            available = part.ntotal if mask is None else int(np.count_nonzero(mask))
+            mask = None if allowed is None else allowed[start:start + len(part)]
+            available = len(part) if mask is None else int(np.count_nonzero(mask))
             if available == 0:
                 continue
-            bitmap = None if available == part.ntotal else np.packbits(mask, bitorder="little")  # alive while searched
-            scores, ids = part.search(queries, min(k, available), params=self._parameters(bitmap, part.ntotal, k))
-            found.append((scores, np.where(ids >= 0, ids + start, -1)))
+            stored_mask = part.stored_mask(None if available == len(part) else mask)
+            # the bitmap must stay alive while FAISS searches
+            bitmap = None if stored_mask is None else np.packbits(stored_mask, bitorder="little")
+            scores, ids = part.index.search(queries, min(k, available),
+                                            params=self._parameters(bitmap, part.index.ntotal, k))
+            found.append((scores, np.where(ids >= 0, part.rows_of(ids) + start, -1)))
         if len(found) == 1:
             return found[0]
         scores, ids = (np.concatenate(columns, axis=1) for columns in zip(*found))
@@ -338,9 +342,9 @@ class DenseIndex:
         """The index as {"dense.faiss": bytes} for `index.store.write_index`: an "exact" one as one FAISS float16
         index of its parts' codes (the very codes, not decoded), an "hnsw" one as FAISS writes it."""
         if self.kind == EXACT:
-            whole = _of_codes(np.concatenate([_codes(part) for part in self._parts]) if self._parts
+            whole = _of_codes(np.concatenate([part.codes() for part in self._parts]) if self._parts
                               else np.zeros((0, 2 * self.dim), np.uint8), self.dim)
-            return {FILE_NAME: faiss.serialize_index(whole).tobytes()}
+            return {FILE_NAME: faiss.serialize_index(whole.index).tobytes()}
         return {FILE_NAME: faiss.serialize_index(self._index).tobytes()}
 
     @classmethod
@@ -382,57 +386,90 @@ class DenseIndex:
         if rows is not None and loaded.ntotal != rows:
             raise IndexCorruptError(f"{FILE_NAME} holds {loaded.ntotal} vectors, expected {rows} (one per window)")
         if kind == EXACT and isinstance(loaded, faiss.IndexFlatIP):  # saved before float16 codes
-            return cls.of_stored(_stored(loaded))
+            return cls.of_stored(loaded.reconstruct_n(0, loaded.ntotal))
         index = cls.__new__(cls)
         index.dim, index.kind = dim, kind
         if kind == EXACT:
-            index._set_parts((loaded,), (buffer,))
+            index._set_parts((_Part(loaded),), (buffer,))
         else:
             index._index = loaded
         return index
 
 
-def _part(vectors: np.ndarray) -> faiss.IndexScalarQuantizer:
+class _Part(NamedTuple):
+    """A FAISS float16 index, never changed once made, and which of its stored rows it still serves: a delete
+    narrows `kept` instead of copying the vectors (a part of an archive holds a million)."""
+
+    index: faiss.IndexScalarQuantizer
+    kept: np.ndarray | None = None  # the stored rows served, ascending (int64); None: all of them
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal) if self.kept is None else len(self.kept)
+
+    def without(self, gone: np.ndarray) -> _Part:
+        """The part without its rows `gone` (numbered among the rows it serves)."""
+        kept = np.arange(self.index.ntotal, dtype=np.int64) if self.kept is None else self.kept
+        return _Part(self.index, np.delete(kept, gone))
+
+    def stored_mask(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """`mask` over the rows served as a mask over the stored rows (None: every stored row)."""
+        if self.kept is None:
+            return mask
+        stored = np.zeros(self.index.ntotal, dtype=bool)
+        stored[self.kept] = True if mask is None else mask
+        return stored
+
+    def rows_of(self, stored: np.ndarray) -> np.ndarray:
+        """The served row numbers of stored rows (each one served)."""
+        return stored if self.kept is None else np.searchsorted(self.kept, stored)
+
+    def reconstructed(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(rows if self.kept is None else self.kept[rows])
+
+    def stored(self) -> np.ndarray:
+        """The vectors of the rows served, float32 (n, dim)."""
+        vectors = self.index.reconstruct_n(0, self.index.ntotal)
+        return vectors if self.kept is None else vectors[self.kept]
+
+    def codes(self) -> np.ndarray:
+        """The float16 codes of the rows served, a row of uint8 per vector (a copy)."""
+        codes = faiss.vector_to_array(self.index.codes).reshape(self.index.ntotal, self.index.code_size)
+        return codes if self.kept is None else codes[self.kept]
+
+
+def _part(vectors: np.ndarray) -> _Part:
     """A part holding `vectors` (unit rows) as float16 codes."""
-    part = faiss.IndexScalarQuantizer(vectors.shape[1], FLOAT16, faiss.METRIC_INNER_PRODUCT)
-    part.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return part
+    index = faiss.IndexScalarQuantizer(vectors.shape[1], FLOAT16, faiss.METRIC_INNER_PRODUCT)
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return _Part(index)
 
 
-def _codes(part: faiss.IndexScalarQuantizer) -> np.ndarray:
-    """A part's codes, a row of uint8 per vector (a copy)."""
-    return faiss.vector_to_array(part.codes).reshape(part.ntotal, part.code_size)
-
-
-def _of_codes(codes: np.ndarray, dim: int) -> faiss.IndexScalarQuantizer:
-    """A part holding the rows of `codes` (from `_codes`) as they are."""
-    part = faiss.IndexScalarQuantizer(dim, FLOAT16, faiss.METRIC_INNER_PRODUCT)
+def _of_codes(codes: np.ndarray, dim: int) -> _Part:
+    """A part holding the rows of `codes` (from `_Part.codes`) as they are."""
+    index = faiss.IndexScalarQuantizer(dim, FLOAT16, faiss.METRIC_INNER_PRODUCT)
     if len(codes):
-        part.add_sa_codes(np.ascontiguousarray(codes))
-    return part
+        index.add_sa_codes(np.ascontiguousarray(codes))
+    return _Part(index)
 
 
 def stored_form(vectors: np.ndarray) -> np.ndarray:
     """float32 unit vectors as an exact index holds and gives them back (rounded to float16 by FAISS, which
     rounds a few values otherwise than NumPy's astype)."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    return _stored(_part(vectors)) if len(vectors) else vectors
+    return _part(vectors).stored() if len(vectors) else vectors
 
 
-def _stored(part) -> np.ndarray:
-    return part.reconstruct_n(0, part.ntotal)
-
-
-def _merged_tail(parts: tuple, new: faiss.IndexScalarQuantizer) -> tuple:
+def _merged_tail(parts: tuple[_Part, ...], new: _Part) -> tuple[_Part, ...]:
     """`parts` then `new`, the newest parts merged into one while the part before them is no larger than they
     are together (or is small) and not large (LARGE_PART): each part below that size is then larger than all
     later ones together, so there are few parts, and a merge copies only parts smaller than the one it stops
     at."""
-    tail, size = [new], new.ntotal
-    while len(tail) <= len(parts) and (before := parts[-len(tail)].ntotal) < LARGE_PART and (
+    tail, size = [new], len(new)
+    while len(tail) <= len(parts) and (before := len(parts[-len(tail)])) < LARGE_PART and (
             before <= size or before < SMALL_PART):
         tail.insert(0, parts[-len(tail)])
         size += before
     if len(tail) == 1:
         return (*parts, new)
-    return (*parts[:len(parts) + 1 - len(tail)], _of_codes(np.concatenate([_codes(part) for part in tail]), new.d))
+    return (*parts[:len(parts) + 1 - len(tail)], _of_codes(np.concatenate([part.codes() for part in tail]),
+                                                           new.index.d))

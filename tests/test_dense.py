@@ -310,7 +310,7 @@ def test_a_large_part_is_never_merged_into(monkeypatch):
     monkeypatch.setattr("index.dense.LARGE_PART", 40)
     index = _in_parts([50, 45, 10, 10], 4, monkeypatch)
     # 50 and 45 rows are large: they stay as added; the two small parts after them merge
-    assert [part.ntotal for part in index._parts] == [50, 45, 20]
+    assert [len(part) for part in index._parts] == [50, 45, 20]
     assert index.search(_data(1, 4, seed=7), 5) == DenseIndex.of_stored(index.vectors()).search(_data(1, 4, seed=7), 5)
 
 
@@ -323,7 +323,7 @@ def test_parts_stay_few_and_adding_to_a_copy_or_an_append_leaves_the_original_al
     copy = index.copy()
     for changed in (joined, copy):
         changed.add(_data(300, 4, seed=7))
-    assert index._parts == parts and all(part.ntotal == p.ntotal for part, p in zip(index._parts, parts))
+    assert index._parts == parts and all(len(part) == len(p) for part, p in zip(index._parts, parts))
     assert np.array_equal(index.vectors(), before) and index.search(query, 10) == found
     assert len(joined) == 504 and np.array_equal(joined.vectors()[:200], before)
     assert len(copy) == 500 and np.array_equal(copy.vectors()[:200], before)
@@ -337,3 +337,23 @@ def test_removing_rows_across_parts_equals_removing_them_from_one(monkeypatch):
     assert len(fewer) == 81 and len(fewer._parts) == 3 and fewer._parts[-1] is index._parts[-1]  # shared: untouched
     assert np.array_equal(fewer.vectors(), whole.without(rows).vectors())
     assert fewer.search(_data(3, 8, seed=8), 20) == whole.without(rows).search(_data(3, 8, seed=8), 20)
+
+
+def test_a_delete_narrows_a_part_without_copying_it_and_searches_as_a_fresh_index(monkeypatch):
+    index = _in_parts([60, 40], 8, monkeypatch)
+    gone = np.array([0, 5, 59, 60, 99])
+    smaller = index.without(gone)
+    assert all(new.index is old.index for new, old in zip(smaller._parts, index._parts))  # codes shared
+    fresh = DenseIndex.of_stored(np.delete(index.vectors(), gone, axis=0))
+    assert len(smaller) == 95 and np.array_equal(smaller.vectors(), fresh.vectors())
+    allowed = np.random.default_rng(3).random(95) < 0.5
+    for queries in (_data(1, 8, seed=2), _data(4, 8, seed=3)):
+        for k in (1, 10, 95):
+            for mask in (None, allowed):
+                assert smaller.search(queries, k, allowed=mask) == fresh.search(queries, k, allowed=mask)
+    rows = np.array([94, 0, 57, 58])
+    assert np.array_equal(smaller.vectors(rows), fresh.vectors(rows))
+    assert smaller.without(np.array([1])).search(queries, 5) == fresh.without(np.array([1])).search(queries, 5)
+    assert smaller.to_files() == fresh.to_files()
+    grown = smaller.appended([fresh])  # a narrowed part's served rows are what a merge copies
+    assert np.array_equal(grown.vectors(), np.concatenate([fresh.vectors(), fresh.vectors()]))
