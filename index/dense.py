@@ -20,7 +20,7 @@ never copied or converted), so loading an archive's vectors costs nothing howeve
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -396,7 +396,8 @@ class DenseIndex:
         return index
 
 
-class _Part(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class _Part:
     """A FAISS float16 index, never changed once made, and which of its stored rows it still serves: a delete
     narrows `kept` instead of copying the vectors (a part of an archive holds a million)."""
 

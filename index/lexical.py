@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 import numpy as np
 import Stemmer
@@ -55,15 +55,18 @@ def tokenize(text: str) -> list[str]:
     return _STEMMER.stemWords(words)
 
 
-class _Part(NamedTuple):
-    """Rows with their own CSC arrays over their own vocabulary, rows counted from the part's first."""
+@dataclass(frozen=True, eq=False)
+class _Part:
+    """Rows with their own CSC arrays over their own vocabulary, rows counted from the part's first. A delete
+    narrows the rows served (`served`) instead of copying the arrays without them."""
 
-    indices: np.ndarray  # the row of each entry, by term column then row
+    indices: np.ndarray  # the stored row of each entry, by term column then row
     indptr: np.ndarray  # each column's first entry (len(terms) + 1)
     tf: np.ndarray  # each entry's term count (the narrowest integer type that holds them, as saved)
-    lengths: np.ndarray  # terms per row
+    lengths: np.ndarray  # terms per stored row
     terms: list[str]
     vocab: dict[str, int]
+    served: np.ndarray | None = None  # each stored row's number among the rows served, -1 if deleted; None: all
 
     @classmethod
     def of(cls, indices: np.ndarray, indptr: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
@@ -87,30 +90,53 @@ class _Part(NamedTuple):
         return cls.of(rows.astype(np.int32), indptr, tf.astype(np.int32), lengths.astype(np.int32), terms)
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return len(self.lengths) if self.served is None else int(np.count_nonzero(self.served >= 0))
 
-    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(column, row, count) of every stored entry."""
-        columns = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self.indptr))
-        return columns, self.indices.astype(np.int64), self.tf
+    def served_lengths(self) -> np.ndarray:
+        return self.lengths if self.served is None else self.lengths[self.served >= 0]
 
-    def column(self, term: str) -> tuple[int, int]:
-        """Where the term's entries lie in `indices` and `tf`: (start, end), (0, 0) for a term it lacks."""
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows served that hold `term` (ascending, numbered among the rows served) and its count in each."""
         column = self.vocab.get(term)
-        return (0, 0) if column is None else (int(self.indptr[column]), int(self.indptr[column + 1]))
+        if column is None:
+            return self.indices[:0], self.tf[:0]
+        start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+        rows, counts = self.indices[start:end], self.tf[start:end]
+        if self.served is None:
+            return rows, counts
+        rows = self.served[rows]
+        kept = rows >= 0
+        return rows[kept], counts[kept]
 
     def without(self, removed: np.ndarray) -> _Part:
-        """The part without the rows `removed` marks (later rows move up); nothing is tokenised or sorted: the kept
-        entries stay in CSC order, so only the row numbers and the column ends are worked out again."""
+        """The part without the rows served that `removed` marks (later rows move up); nothing is copied but the
+        row numbering."""
+        served = np.arange(len(self.lengths), dtype=np.int32) if self.served is None else self.served
+        alive = served >= 0
+        alive[alive] = ~removed[served[alive]]
+        served = np.full(len(self.lengths), -1, dtype=np.int32)
+        served[alive] = np.arange(np.count_nonzero(alive), dtype=np.int32)
+        return replace(self, served=served)
+
+    def compacted(self) -> _Part:
+        """The part holding only the rows served, stored afresh (for a save or a join); the terms no row served
+        uses are dropped. Nothing is tokenised or sorted: the kept entries stay in CSC order."""
+        if self.served is None:
+            return self
+        removed = self.served < 0
         kept = ~removed[self.indices]
-        renumber = (np.cumsum(~removed) - 1).astype(np.int32)
-        indices, tf, lengths = renumber[self.indices[kept]], self.tf[kept], self.lengths[~removed]
+        indices, tf, lengths = self.served[self.indices[kept]], self.tf[kept], self.lengths[~removed]
         ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[self.indptr]  # kept entries before each column
         df, terms = np.diff(ends), self.terms
         if not df.all():  # drop the terms no kept row uses
             terms = [t for t, count in zip(terms, df) if count]
             df = df[df > 0]
         return _Part.of(indices, np.concatenate([[0], np.cumsum(df)]).astype(np.int64), tf, lengths, terms)
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(column, row, count) of every entry of a compacted part."""
+        columns = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self.indptr))
+        return columns, self.indices.astype(np.int64), self.tf
 
 
 # Trailing parts this small are merged as parts are added (an add brings a few rows); larger ones, an archive's
@@ -126,10 +152,11 @@ class LexicalIndex:
         self.k1, self.b = k1, b
         self._starts = np.cumsum([0] + [len(part) for part in self._parts], dtype=np.int64)  # each part's first row
         self._rows = int(self._starts[-1])
-        self._total_length = sum(int(part.lengths.sum(dtype=np.int64)) for part in self._parts)
+        lengths = [part.served_lengths() for part in self._parts]
+        self._total_length = sum(int(part.sum(dtype=np.int64)) for part in lengths)
         # BM25's length normalisation of each row, k1 (1 - b + b len / avglen), with the mean over every part
         mean = self._total_length / self._rows if self._total_length else 1.0
-        self._norms = [k1 * (1 - b + b * part.lengths / mean) for part in self._parts]
+        self._norms = [(k1 * (1 - b + b * part / mean)).astype(np.float32) for part in lengths]
 
     @classmethod
     def _of_counts(cls, texts: list[str], k1: float, b: float) -> LexicalIndex:
@@ -165,7 +192,8 @@ class LexicalIndex:
         return cls(parts, first.k1, first.b)
 
     def without(self, rows: np.ndarray) -> LexicalIndex:
-        """A new index without the passages at `rows` (later rows move up); parts that lose no row are shared."""
+        """A new index without the passages at `rows` (later rows move up); the parts' arrays are shared (a part
+        that loses rows serves fewer of them)."""
         removed = np.zeros(self._rows, dtype=bool)
         removed[np.asarray(rows, dtype=np.int64)] = True
         parts = [part.without(removed[start:start + len(part)]) if removed[start:start + len(part)].any() else part
@@ -192,32 +220,31 @@ class LexicalIndex:
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for `query` (float32, length len(self)); zeros if no term matches.
 
-        Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times tf / (tf + k1 (1 - b + b len / avglen)), each
-        entry's weight rounded to float32 and a row's weights summed in the query's term order, whatever part
-        holds the row."""
+        Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times tf / (tf + k1 (1 - b + b len / avglen)), in
+        float32, a row's weights added in the query's term order, whatever part holds the row."""
         if not isinstance(query, str):
             raise InputError(f"query must be a string, got {type(query).__name__}")
-        rows, weights = [], []
+        total = np.zeros(self._rows, dtype=np.float32)
         for term in tokenize(query):
-            spans = [part.column(term) for part in self._parts]
-            df = sum(end - start for start, end in spans)
+            postings = [part.postings(term) for part in self._parts]
+            df = sum(len(rows) for rows, _ in postings)
             if not df:
                 continue
-            idf = np.log1p((self._rows - df + 0.5) / (df + 0.5))
-            for part, first, norm, (start, end) in zip(self._parts, self._starts, self._norms, spans):
-                if end > start:
-                    at, tf = part.indices[start:end], part.tf[start:end].astype(np.float64)
-                    weights.append((idf * tf / (tf + norm[at])).astype(np.float32))
-                    rows.append(at + first)
-        if not rows:
-            return np.zeros(self._rows, dtype=np.float32)
-        return np.bincount(np.concatenate(rows), weights=np.concatenate(weights),
-                           minlength=self._rows).astype(np.float32)
+            idf = np.float32(np.log1p((self._rows - df + 0.5) / (df + 0.5)))
+            for first, norm, (rows, counts) in zip(self._starts, self._norms, postings):
+                if len(rows):
+                    counts = counts.astype(np.float32)
+                    weight = norm[rows]
+                    weight += counts
+                    np.divide(counts, weight, out=weight)
+                    weight *= idf
+                    total[rows + first if first else rows] += weight  # a term's rows are distinct
+        return total
 
     def known_share(self, query: str) -> float:
         """Share of the query's terms that occur anywhere in the corpus (1.0 for a query with no terms)."""
         terms = tokenize(query)
-        known = sum(any(term in part.vocab for part in self._parts) for term in terms)
+        known = sum(any(len(part.postings(term)[0]) for part in self._parts) for term in terms)
         return known / len(terms) if terms else 1.0
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -288,6 +315,7 @@ def _joined(parts: Sequence[_Part]) -> _Part:
     """One part of `parts`' rows in order. The later parts (an add: a few passages) are joined by one stable sort
     of their entries by column, then inserted into the first part's columns: its arrays are copied once, never
     sorted again."""
+    parts = [part.compacted() for part in parts]
     if not parts:
         return _Part.of(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
     if len(parts) == 1:

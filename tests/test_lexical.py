@@ -249,3 +249,16 @@ def test_small_trailing_parts_are_merged_and_large_ones_kept():
         grown = grown.extended([text])
     assert [len(part) for part in grown._parts] == [70_000, 3]
     assert big._parts[0] is grown._parts[0]  # shared, not copied
+
+
+def test_a_delete_narrows_the_rows_a_part_serves_and_a_save_stores_only_those(monkeypatch):
+    monkeypatch.setattr("index.lexical.SMALL_PART", 0)
+    texts = [*CORPUS, "NHS budget deal", "council council NHS"]
+    split = LexicalIndex.concatenated([LexicalIndex.build(texts[:4]), LexicalIndex.build(texts[4:])])
+    narrowed = split.without([1, 4]).without([0])
+    assert narrowed._parts[0].indices is split._parts[0].indices  # the arrays are shared
+    fresh = LexicalIndex.build([texts[2], texts[3], texts[5]])
+    for query in ("NHS council deal", "community services", "Greater Manchester"):
+        assert np.array_equal(narrowed.scores(query), fresh.scores(query))
+    assert narrowed.known_share("community") == 0.0  # only the deleted row 1 held it
+    assert narrowed.to_files() == fresh.to_files()
