@@ -261,4 +261,8 @@ def test_a_delete_narrows_the_rows_a_part_serves_and_a_save_stores_only_those(mo
     for query in ("NHS council deal", "community services", "Greater Manchester"):
         assert np.array_equal(narrowed.scores(query), fresh.scores(query))
     assert narrowed.known_share("community") == 0.0  # only the deleted row 1 held it
-    assert narrowed.to_files() == fresh.to_files()
+    saved = LexicalIndex.from_files(narrowed.to_files())  # only the rows served are stored
+    assert len(saved) == 3 and saved.average_length() == fresh.average_length()
+    assert "communiti" not in json.loads(narrowed.to_files()[FILES["vocab"]])
+    for query in ("NHS council deal", "community services", "Greater Manchester"):
+        assert np.array_equal(saved.scores(query), fresh.scores(query))
