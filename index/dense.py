@@ -293,7 +293,9 @@ class DenseIndex:
         if groups.shape != (len(self),):
             raise InputError(f"groups must give one group per row ({len(self)}), got shape {groups.shape}")
         available = len(self) if allowed is None else int(np.count_nonzero(self._checked_mask(allowed)))
-        wanted = 2 * n  # most passages have one or two windows
+        # Most passages have one or two windows, but the nearest rows are often several windows of the same few
+        # passages; another pass scans every vector again, while a longer list costs almost nothing more.
+        wanted = 4 * n
         while True:
             found = self.search(query, min(wanted, available), allowed=allowed)[0] if available else []
             best: dict[int, float] = {}

@@ -16,10 +16,8 @@ changed.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from index.embed import default_model_path
 from qa.errors import IndexCorruptError
 from qa.plain_words import spelled_out
 from qa.question import DATE, NEGATION, Question, model_reading
+from qa.threads import WORKERS, worker_pool
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "answer_scorer"
 WEIGHTS_FILE = "answer_scorer.safetensors"
@@ -40,7 +39,7 @@ MAX_TOKENS = 160
 # A question's candidate pairs are read on up to this many threads: the answer model is most of `ask`, its
 # matrix products release the GIL, and each thread's BLAS stays single-threaded (`qa.threads`), so two cores
 # read twice as fast and nothing spins when another process holds one of them.
-READERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+READERS = WORKERS
 
 
 FEATURES = ("logit", "similarity", "coverage", "names missing from sentence", "names missing from passage",
@@ -173,17 +172,8 @@ class AnswerModel:
             for rows in groups:
                 read(rows)
         else:
-            list(self._readers().map(read, groups))  # list(): raises a reader's error here
+            list(worker_pool().map(read, groups))  # list(): raises a reader's error here
         return out
-
-    _pool: ThreadPoolExecutor | None = None
-
-    @classmethod
-    def _readers(cls) -> ThreadPoolExecutor:
-        with cls._shared_lock:
-            if cls._pool is None:
-                cls._pool = ThreadPoolExecutor(READERS, thread_name_prefix="answer-model")
-            return cls._pool
 
     def score(self, question: str | Question, sentences: Sequence[str]) -> np.ndarray:
         """Logits for one question's candidate sentences, each read as `qa.question.model_reading` reads the

@@ -9,8 +9,16 @@ threads, limited only while a question is answered: indexing in the same process
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 QUERY_THREADS = 1
+# Threads one question's independent pieces run on: FAISS scans and the answer model's products release the
+# GIL, so two cores halve them, each on one BLAS thread (more than the cores would only take turns).
+WORKERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def query_threads(threads: int | None = QUERY_THREADS):
@@ -21,3 +29,13 @@ def query_threads(threads: int | None = QUERY_THREADS):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=threads, user_api="blas")
+
+
+def worker_pool() -> ThreadPoolExecutor:
+    """The process's pool of WORKERS threads for a question's pieces (made on first use). A piece must not wait
+    on another piece of the pool: with every worker waiting, none would be left to run it."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="qa-worker")
+        return _pool
