@@ -171,6 +171,8 @@ def to_files(analysis: Analysis, prefix: str = "") -> dict[str, bytes]:
     for name, rows in analysis.rows.items():
         files[file_name(name, prefix)] = lazy_rows.encode_rows(rows, _analyser_row)
         files[keys_file_name(name, prefix)] = lazy_rows.string_keys(files[file_name(name, prefix)])
+    for table in (prefix + QUOTES_FILE, *(file_name(name, prefix) for name in analysis.rows)):
+        files[lazy_rows.lines_file_name(table)] = lazy_rows.line_index(files[table])
     return files
 
 
@@ -202,12 +204,14 @@ def from_files(files: dict[str, bytes], versions: object, doc_ids: set[str], pas
     if missing:
         raise IndexCorruptError(f"the index is missing its analysis file(s) {', '.join(missing)}")
     try:
-        quotes = lazy_rows.LazyRows.from_jsonl(files[quotes_file], quotes_file, _quotes_of)
+        quotes = lazy_rows.LazyRows.from_jsonl(files[quotes_file], quotes_file, _quotes_of,
+                                               lines=files.get(lazy_rows.lines_file_name(quotes_file)))
         terms = json.loads(str(files[terms_file], "utf-8"))
         frequency, counted = Counter(terms["df"]), terms["passages"]
-        rows = {name: lazy_rows.LazyRows.from_jsonl(files[file_name(name, prefix)], file_name(name, prefix),
-                                                    _rows_of, keys=files.get(keys_file_name(name, prefix)))
-                for name in versions}
+        rows = {name: lazy_rows.LazyRows.from_jsonl(files[table], table, _rows_of,
+                                                    keys=files.get(keys_file_name(name, prefix)),
+                                                    lines=files.get(lazy_rows.lines_file_name(table)))
+                for name in versions for table in (file_name(name, prefix),)}
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"the index's analysis files are malformed ({error})") from error
     if quotes.keys() != doc_ids or counted != passages or any(rows[n].keys() - doc_ids for n in rows):

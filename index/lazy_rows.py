@@ -8,7 +8,9 @@ the rest of a line is decoded when its document is. Merging, dropping and pickin
 to lines, decoding nothing; saving copies the lines as they are stored.
 
 A table may come with a keys file (`string_keys`): each short string its rows hold, with the lines holding
-it, so that rows naming something are found by key (`LazyRows.holding`), not by reading every row.
+it, so that rows naming something are found by key (`LazyRows.holding`), not by reading every row; and with
+a line index (`line_index`): each line's document id and where it ends, so that loading reads neither the
+table's bytes nor its ids (an archive's tables are gigabytes: finding their lines was most of a load).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 from index.errors import IndexCorruptError
 from index.store import encode_jsonl
 
-__all__ = ["LazyRows", "encode_rows", "merged", "string_keys", "subset", "without"]
+__all__ = ["LazyRows", "encode_rows", "line_index", "lines_file_name", "merged", "string_keys", "subset", "without"]
 
 _KEY = "doc_id"  # the key each row starts with, unless the table says another
 _ID_BYTES = 256  # ids longer than this, or holding an escape, are read by decoding their line's start in full
@@ -39,11 +41,13 @@ class _Table:
 
     __slots__ = ("_lines_of", "data", "key", "keys", "name", "newlines", "value_of")
 
-    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY, keys: Any = None):
+    def __init__(self, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY, keys: Any = None,
+                 newlines: np.ndarray | None = None):
         self.data, self.name, self.value_of, self.key = data, name, value_of, key
         self.keys = keys  # its keys file's bytes (string_keys), decoded on first use; None: the table has none
         self._lines_of: dict[str, list[int]] | None = None
-        self.newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)  # where each line ends
+        # where each line ends: from its line index, or found in its bytes
+        self.newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10) if newlines is None else newlines
 
     def span(self, line: int) -> tuple[int, int]:
         """Where line number `line` starts and ends in the data."""
@@ -118,10 +122,16 @@ class LazyRows(Mapping):
 
     @classmethod
     def from_jsonl(cls, data: Any, name: str, value_of: Callable[[dict], Any], key: str = _KEY,
-                   keys: Any = None) -> LazyRows:
+                   keys: Any = None, lines: Any = None) -> LazyRows:
         """The rows of the JSONL table `data` (file `name`), a document's value being `value_of(its row)`, its id
-        the row's `key`; `keys` is its keys file (string_keys), if it has one. Only the ids are read now; a line
-        not starting with one raises IndexCorruptError."""
+        the row's `key`; `keys` is its keys file (string_keys), `lines` its line index (line_index), if it has
+        them. Only the ids are read now (from the line index, else from each line's start); a line not starting
+        with one raises IndexCorruptError."""
+        if lines is not None:
+            ids, ends = _read_line_index(lines, data, name)
+            table = _Table(data, name, value_of, key, keys, newlines=ends)
+            starts = np.concatenate([[0], ends[:-1] + 1]).tolist()
+            return cls({doc_id: _Line(table, start, end) for doc_id, start, end in zip(ids, starts, ends.tolist())})
         table = _Table(data, name, value_of, key, keys)
         prefix = _prefix(key)
         entries: dict[str, Any] = {}
@@ -266,6 +276,42 @@ def encode_rows(rows: Mapping, row_of: Callable[[str, Any], dict]) -> bytes:
         else:
             parts.append(encode_jsonl([row_of(doc_id, entry)]))
     return b"".join(parts)
+
+
+def lines_file_name(table: str) -> str:
+    """The name of a table's line index: "seg2.documents.jsonl" -> "seg2.documents.lines.json"."""
+    return table.removesuffix(".jsonl") + ".lines.json"
+
+
+def line_index(data: bytes, key: str = _KEY) -> bytes:
+    """The line index of the JSONL table `data` (as `encode_rows` writes it: a row a line, each ending in a
+    newline): each line's document id and the offset of its newline, as JSON."""
+    rows = LazyRows.from_jsonl(data, "", _no_value, key)
+    ids = list(rows)
+    ends = [rows._entries[doc_id].end for doc_id in ids]
+    return json.dumps({"ids": ids, "ends": ends}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _no_value(row: dict) -> None:
+    return None
+
+
+def _read_line_index(lines: Any, data: Any, name: str) -> tuple[list[str], np.ndarray]:
+    """A line index's ids and newline offsets, checked against its table: as many of each, the offsets
+    ascending, each a newline of `data`, the last its last byte."""
+    try:
+        index = json.loads(bytes(lines).decode("utf-8"))
+        ids, ends = index["ids"], np.asarray(index["ends"], dtype=np.int64)
+        fits = (isinstance(ids, list) and all(isinstance(i, str) for i in ids) and ends.ndim == 1
+                and len(ends) == len(ids) == len(set(ids)))
+    except (ValueError, KeyError, TypeError) as error:
+        raise IndexCorruptError(f"the line index of {name} is malformed ({error})") from error
+    table = np.frombuffer(data, np.uint8)
+    if not fits or (len(ends) and (ends[-1] != len(table) - 1 or np.any(np.diff(ends) <= 0) or ends[0] < 0
+                                   or np.any(table[ends] != 10))) or (not len(ends) and len(table)):
+        raise IndexCorruptError(f"the line index of {name} does not match its lines: rebuild the index "
+                                "(`qa index PATH --out DIR --replace`)")
+    return ids, ends
 
 
 def string_keys(data: bytes) -> bytes:

@@ -29,7 +29,7 @@ from index.analysis import Analysis
 from index.dense import FILES as DENSE_FILES
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError
-from index.lazy_rows import LazyRows, encode_rows
+from index.lazy_rows import LazyRows, encode_rows, line_index
 from index.lexical import FILES as LEXICAL_FILES
 from index.lexical import LexicalIndex
 from index.passage_table import FILES as PASSAGE_FILES
@@ -183,6 +183,7 @@ def segment_files(segment: Segment, data: SegmentData) -> dict[str, bytes]:
         **data.dense.to_files(),
         **data.lexical.to_files(),
     }
+    files["documents.lines.json"] = line_index(files["documents.jsonl"], key="id")
     files = {prefix + name: content for name, content in files.items()}
     files.update(analysis_files.to_files(data.analysis, prefix))
     return files
@@ -197,7 +198,7 @@ def read_segment(files: dict[str, bytes], segment: Segment, meta: dict) -> Segme
 
     # Each document is decoded when first read: an archive's texts are most of its index.
     documents = LazyRows.from_jsonl(files[prefix + "documents.jsonl"], prefix + "documents.jsonl", _document_from,
-                                    key="id")
+                                    key="id", lines=files.get(prefix + "documents.lines.json"))
     if prefix + PASSAGES_JSONL in files:  # written before passages were stored as arrays
         rows = decode_jsonl(files[prefix + PASSAGES_JSONL])
         passages = PassageTable.of([_passage_from(row, documents) for row in rows], documents)

@@ -34,6 +34,12 @@ def _load(files: dict[str, bytes], ids=IDS) -> analysis.Analysis:
     return analysis.from_files(files, {"facts": 2}, set(ids), 3)
 
 
+def _before_line_indexes(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files as an index saved before tables had line indexes holds them: its tables' lines are found by
+    reading them."""
+    return {name: data for name, data in files.items() if not name.endswith(".lines.json")}
+
+
 def test_a_round_trip_gives_equal_values_and_the_same_bytes():
     made = _analysis()
     files = analysis.to_files(made)
@@ -56,7 +62,7 @@ def test_a_malformed_row_raises_only_when_its_document_is_read():
     files = analysis.to_files(_analysis())
     broken = files["analysis.facts.jsonl"].replace(b'"n": 1.5}', b'"n": 1.5', 1)  # the first row: "plain"
     broken_quotes = files["quotes.jsonl"].replace(b'"quotes": [[0, 5,', b'"quotes": [[0, 5, 0, 0, 0, 0, 0, 0, 0,', 1)  # too many fields
-    loaded = _load({**files, "analysis.facts.jsonl": broken, "quotes.jsonl": broken_quotes})
+    loaded = _load(_before_line_indexes({**files, "analysis.facts.jsonl": broken, "quotes.jsonl": broken_quotes}))
     facts = loaded.rows_of("facts")
     assert facts[IDS[2]] == _analysis().rows["facts"][IDS[2]]  # its neighbours read as ever
     with pytest.raises(IndexCorruptError, match=r"analysis\.facts\.jsonl: the row of document 'plain' is malformed"):
@@ -73,13 +79,13 @@ def test_a_line_not_starting_with_its_document_id_is_refused_at_load(line):
     stored = files["analysis.facts.jsonl"].split(b"\n")
     stored[1] = line
     with pytest.raises(IndexCorruptError, match=r"analysis\.facts\.jsonl line 2: a row should start"):
-        _load({**files, "analysis.facts.jsonl": b"\n".join(stored)})
+        _load(_before_line_indexes({**files, "analysis.facts.jsonl": b"\n".join(stored)}))
 
 
 def test_blank_lines_are_skipped_and_a_load_checks_the_documents():
     files = analysis.to_files(_analysis())
     padded = {**files, "quotes.jsonl": b"\n  \n" + files["quotes.jsonl"].replace(b"\n", b"\n\n") + b" \n"}
-    assert _load(padded).quotes == _analysis().quotes
+    assert _load(_before_line_indexes(padded)).quotes == _analysis().quotes
     with pytest.raises(IndexCorruptError, match="covers 6 documents"):
         _load(files, IDS[1:])
 
@@ -170,3 +176,28 @@ def test_string_keys_lists_the_short_string_values_of_each_line_not_its_object_k
         {"doc_id": "a", "rows": [{"place": "Kent", "quote": "say \"hi\"", "n": 2}]},
         {"doc_id": "b", "rows": [{"place": "Kent", "long": "x" * (lazy_rows.KEY_BYTES + 1)}]}])))
     assert keys == {"a": [0], "b": [1], "Kent": [0, 1], 'say "hi"': [0]}
+
+
+def test_a_line_index_gives_the_rows_without_reading_the_tables_lines(monkeypatch):
+    files = analysis.to_files(_analysis())
+    assert {"quotes.lines.json", "analysis.facts.lines.json"} <= set(files)
+    scanned = _load(_before_line_indexes(files))
+    monkeypatch.setattr(lazy_rows, "_doc_id", lambda *args: pytest.fail("a line's start was read"))
+    indexed = _load(files)
+    assert list(indexed.quotes) == list(scanned.quotes) and list(indexed.rows["facts"]) == list(scanned.rows["facts"])
+    assert indexed == _analysis()
+    monkeypatch.undo()  # a save writes the line index from the lines it writes
+    assert analysis.to_files(indexed) == files
+
+
+@pytest.mark.parametrize("damage", [
+    lambda index: {**index, "ends": index["ends"][:-1]},  # a line missing
+    lambda index: {**index, "ends": [end + 1 for end in index["ends"]]},  # offsets that are not newlines
+    lambda index: {**index, "ids": index["ids"][::-1][:1] * len(index["ids"])},  # one id for every line
+    lambda index: {"ids": index["ids"]},
+])
+def test_a_line_index_that_does_not_match_its_table_is_refused_by_name(damage):
+    files = analysis.to_files(_analysis())
+    index = json.loads(files["quotes.lines.json"])
+    with pytest.raises(IndexCorruptError, match=r"line index of quotes\.jsonl"):
+        _load({**files, "quotes.lines.json": json.dumps(damage(index)).encode()})
