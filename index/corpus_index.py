@@ -179,7 +179,7 @@ def documents_data(index: CorpusIndex, doc_ids: set[str]) -> SegmentData:
     passages = index.passages.taken(held, documents)
     return SegmentData(
         documents, passages, local_row[index.window_passage[windows]].astype(np.int64),
-        DenseIndex.of_stored(index.dense.vectors(windows)),
+        index.dense.taken(windows),
         index.lexical.without(np.flatnonzero(~held)),
         index.sentence_vectors[np.repeat(held, np.diff(index.sentence_start))],
         analysis_part(index.analysis, list(documents), passages))

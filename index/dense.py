@@ -12,10 +12,13 @@ holds, not a copy of every vector (0.5 GB at 256k passages), and a search still 
 never sees half an update. Trailing parts are merged as they are added (a log-structured merge), so there
 are O(log rows) parts and a row is copied O(log rows) times in all.
 
-Each part keeps its vectors as float16 codes (a FAISS scalar quantiser, decoded as it scans): half of
-float32's memory, a faster scan than a flat float32 index (74 vs 116 ms over 1.8M 256-d rows, one thread),
-and the very codes are saved. A loaded part searches the saved file's bytes where they lie (memory-mapped,
-never copied or converted), so loading an archive's vectors costs nothing however many there are.
+Each part is saved as int8 rows with a scale each (index/quantised.py: a quarter of float32's disk, the
+windows being a large share of an archive's index) and searched as float16 codes made from them (a FAISS
+scalar quantiser, decoded as it scans): half of float32's memory and a faster scan than a flat float32
+index (74 vs 116 ms over 1.8M 256-d rows, one thread). A loaded part reads its int8 rows where the
+memory-mapped file lies and makes its codes in one pass, with no float32 copy of the archive; its rows stay
+the saved form, so a save writes the very rows that were loaded or added, and a loaded index holds the
+numbers the built one held.
 """
 from __future__ import annotations
 
@@ -26,8 +29,9 @@ import numpy as np
 
 from index.errors import IndexCorruptError, InputError, check_k
 from index.options import DENSE_KINDS, EXACT, HNSW
-from index.quantised import dequantised, dimension, is_quantised
-from index.store import npy_view
+from index.quantised import dequantised, dimension, is_quantised, quantised
+from index.quantised import dtype as quantised_dtype
+from index.store import encode_npy, npy_view
 
 try:  # torch first: both link OpenMP and the other import order can crash (see CONTRIBUTING.md)
     import torch  # noqa: F401
@@ -36,8 +40,8 @@ except ImportError:  # the dense index itself does not need torch
 import faiss
 
 KINDS = DENSE_KINDS
-FILE_NAME = "dense.faiss"  # the index as FAISS writes it: "hnsw" (graph and vectors), "exact" (float16 codes)
-VECTORS_FILE = "dense.npy"  # how "exact" indexes were saved before float16 codes: int8 rows with a scale each
+FILE_NAME = "dense.faiss"  # an "hnsw" index (graph and vectors) as FAISS writes it; "exact" ones, formerly
+VECTORS_FILE = "dense.npy"  # an "exact" index: its vectors, int8 with a scale each (index/quantised.py)
 FILES = (FILE_NAME, VECTORS_FILE)
 FLOAT16 = faiss.ScalarQuantizer.QT_fp16
 
@@ -115,18 +119,15 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._starts[-1]) if self.kind == EXACT else int(self._index.ntotal)
 
-    def _set_parts(self, parts: tuple, buffers: tuple = ()) -> None:
-        """Hold `parts` (FAISS float16 indexes, never changed from now on) as this exact index's rows, in order;
-        `buffers` are the saved files' bytes that loaded parts search in place, kept alive with them (FAISS
-        holds only a pointer; it aborts the process if such a part is ever grown)."""
+    def _set_parts(self, parts: tuple) -> None:
+        """Hold `parts` (never changed from now on) as this exact index's rows, in order."""
         self._parts = tuple(part for part in parts if len(part))
-        self._buffers = buffers
         self._starts = np.cumsum([0] + [len(part) for part in self._parts], dtype=np.int64)  # each part's first row
 
-    def _with_parts(self, parts: tuple, buffers: tuple | None = None) -> DenseIndex:
+    def _with_parts(self, parts: tuple) -> DenseIndex:
         index = DenseIndex.__new__(DenseIndex)
         index.dim, index.kind = self.dim, EXACT
-        index._set_parts(parts, self._buffers if buffers is None else buffers)
+        index._set_parts(parts)
         return index
 
     def add(self, vectors: np.ndarray) -> None:
@@ -135,7 +136,7 @@ class DenseIndex:
         rows = _normalised(vectors, self.dim, "vectors")
         if self.kind == EXACT:
             if len(rows):
-                self._set_parts(_merged_tail(self._parts, _part(rows)), self._buffers)
+                self._set_parts(_merged_tail(self._parts, _part(rows)))
         elif len(rows):
             self._index.add(rows)
 
@@ -174,6 +175,23 @@ class DenseIndex:
             out[at] = self._parts[number].reconstructed(rows[at] - self._starts[number])
         return out
 
+    def taken(self, rows: np.ndarray) -> DenseIndex:
+        """An exact index of the stored vectors of `rows`, in that order, as they are stored (an "exact" index's
+        int8 rows themselves, not rounded again)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.kind == HNSW:
+            return DenseIndex.of_stored(self.vectors(rows))
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise InputError(f"rows must lie in 0..{len(self) - 1}")
+        saved = np.zeros(len(rows), dtype=quantised_dtype(self.dim))
+        part_of = np.searchsorted(self._starts, rows, side="right") - 1
+        for number in np.unique(part_of):
+            at = part_of == number
+            saved[at] = self._parts[number].saved_rows()[rows[at] - self._starts[number]]
+        index = DenseIndex(self.dim, EXACT)
+        index._set_parts((_part_of_rows(saved),))
+        return index
+
     @classmethod
     def of_stored(cls, vectors: np.ndarray) -> DenseIndex:
         """An exact index of `vectors` as they are: rows `vectors()` gave, already of unit length."""
@@ -192,12 +210,11 @@ class DenseIndex:
             if other.dim != self.dim:
                 raise InputError(f"vectors of dimension {other.dim} cannot join an index of dimension {self.dim}")
         if self.kind == EXACT:
-            parts, buffers = self._parts, self._buffers
+            parts = self._parts
             for other in others:
                 for part in other._parts if other.kind == EXACT else (_part(other.vectors()),):
                     parts = _merged_tail(parts, part)
-                buffers += other._buffers if other.kind == EXACT else ()
-            return self._with_parts(parts, buffers)
+            return self._with_parts(parts)
         index = self.copy()
         for other in others:
             if len(other):
@@ -234,7 +251,9 @@ class DenseIndex:
                                     f"int8 rows of dimension {dim}")
         if rows is not None and len(vectors) != rows:
             raise IndexCorruptError(f"{VECTORS_FILE} holds {len(vectors)} vectors, expected {rows} (one per window)")
-        return cls.of_stored(dequantised(vectors))
+        index = cls(dim, EXACT)
+        index._set_parts((_part_of_rows(vectors),))
+        return index
 
     def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
                ) -> list[list[tuple[int, float]]]:
@@ -341,123 +360,114 @@ class DenseIndex:
         return [(int(rows[i]), float(scores[i])) for i in best]
 
     def to_files(self) -> dict[str, bytes]:
-        """The index as {"dense.faiss": bytes} for `index.store.write_index`: an "exact" one as one FAISS float16
-        index of its parts' codes (the very codes, not decoded), an "hnsw" one as FAISS writes it."""
+        """The index as {"dense.npy": int8 rows} ("exact": the rows its parts serve, as they were added or
+        loaded) or {"dense.faiss": bytes} ("hnsw"), for `index.store.write_index`."""
         if self.kind == EXACT:
-            whole = _of_codes(np.concatenate([part.codes() for part in self._parts]) if self._parts
-                              else np.zeros((0, 2 * self.dim), np.uint8), self.dim)
-            return {FILE_NAME: faiss.serialize_index(whole.index).tobytes()}
+            rows = [part.saved_rows() for part in self._parts]
+            return {VECTORS_FILE: encode_npy(np.concatenate(rows) if rows else quantised(np.zeros((0, self.dim))))}
         return {FILE_NAME: faiss.serialize_index(self._index).tobytes()}
 
     @classmethod
     def from_files(
         cls, files: dict[str, bytes], dim: int, kind: str = EXACT, *, rows: int | None = None
     ) -> DenseIndex:
-        """Rebuild from `to_files` output (or an older index's), checking the kind, dimension and (if given)
-        number of rows. An "exact" index searches the file's bytes in place: keep them unchanged (a
-        memory-mapped file is never rewritten: a save writes new files)."""
+        """Rebuild from `to_files` output, checking the kind, dimension and (if given) number of rows."""
         dim, kind = _check_dim(dim), _check_kind(kind)
-        if kind == EXACT and FILE_NAME not in files and VECTORS_FILE in files:
+        if kind == EXACT and VECTORS_FILE in files:
             return cls._from_vectors(files[VECTORS_FILE], dim, rows)
         if FILE_NAME not in files:
-            raise IndexCorruptError(f"the dense index file {FILE_NAME} is missing from the index")
-        data = files[FILE_NAME]
-        buffer = np.frombuffer(data, dtype=np.uint8)
+            raise IndexCorruptError(f"the dense index file {VECTORS_FILE if kind == EXACT else FILE_NAME} is missing "
+                                    "from the index")
         try:
-            # an exact index reads its codes where they lie; an hnsw one is copied (adds grow it in place).
             # deserialize_index already returns the concrete class; calling faiss.downcast_index on
             # it would make a second, non-owning wrapper that dangles once the first is freed.
-            loaded = (faiss.read_index(faiss.ZeroCopyIOReader(faiss.swig_ptr(buffer), buffer.size)) if kind == EXACT
-                      else faiss.deserialize_index(buffer))
+            loaded = faiss.deserialize_index(np.frombuffer(files[FILE_NAME], dtype=np.uint8))
         except (RuntimeError, ValueError, TypeError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise IndexCorruptError(f"{FILE_NAME} is not a readable FAISS index ({first_line})") from exc
-        if kind == EXACT:
-            expected = "IndexScalarQuantizer (float16) or IndexFlatIP"
-            fits = ((isinstance(loaded, faiss.IndexScalarQuantizer) and loaded.sq.qtype == FLOAT16)
-                    or isinstance(loaded, faiss.IndexFlatIP))
-        else:
-            expected, fits = "IndexHNSWFlat", isinstance(loaded, faiss.IndexHNSWFlat)
-        if not fits or loaded.metric_type != faiss.METRIC_INNER_PRODUCT:
+        expected_type = faiss.IndexFlatIP if kind == EXACT else faiss.IndexHNSWFlat
+        if not isinstance(loaded, expected_type) or loaded.metric_type != faiss.METRIC_INNER_PRODUCT:
             raise IndexCorruptError(
                 f"{FILE_NAME} holds a {type(loaded).__name__} (metric {loaded.metric_type}); "
-                f"kind {kind!r} expects {expected} with the inner-product metric"
+                f"kind {kind!r} expects {expected_type.__name__} with the inner-product metric"
             )
         if loaded.d != dim:
             raise IndexCorruptError(f"{FILE_NAME} holds vectors of dimension {loaded.d}, expected {dim}")
         if rows is not None and loaded.ntotal != rows:
-            raise IndexCorruptError(f"{FILE_NAME} holds {loaded.ntotal} vectors, expected {rows} (one per window)")
-        if kind == EXACT and isinstance(loaded, faiss.IndexFlatIP):  # saved before float16 codes
+            raise IndexCorruptError(f"{FILE_NAME} holds {loaded.ntotal} vectors, expected {rows} (one per passage)")
+        if kind == EXACT:  # saved as float32 before int8 rows
             return cls.of_stored(loaded.reconstruct_n(0, loaded.ntotal))
         index = cls.__new__(cls)
-        index.dim, index.kind = dim, kind
-        if kind == EXACT:
-            index._set_parts((_Part(loaded),), (buffer,))
-        else:
-            index._index = loaded
+        index.dim, index.kind, index._index = dim, kind, loaded
         return index
 
 
 @dataclass(frozen=True, eq=False)
 class _Part:
-    """A FAISS float16 index, never changed once made, and which of its stored rows it still serves: a delete
+    """Rows never changed once made: their saved form (int8 rows with a scale each, a view of the loaded file or
+    the rows added), a FAISS float16 index of them for searching, and which rows it still serves: a delete
     narrows `kept` instead of copying the vectors (a part of an archive holds a million)."""
 
+    rows: np.ndarray  # quantised rows (index/quantised.py)
     index: faiss.IndexScalarQuantizer
-    kept: np.ndarray | None = None  # the stored rows served, ascending (int64); None: all of them
+    kept: np.ndarray | None = None  # the rows served, ascending (int64); None: all of them
 
     def __len__(self) -> int:
-        return int(self.index.ntotal) if self.kept is None else len(self.kept)
+        return len(self.rows) if self.kept is None else len(self.kept)
 
     def without(self, gone: np.ndarray) -> _Part:
         """The part without its rows `gone` (numbered among the rows it serves)."""
-        kept = np.arange(self.index.ntotal, dtype=np.int64) if self.kept is None else self.kept
-        return _Part(self.index, np.delete(kept, gone))
+        kept = np.arange(len(self.rows), dtype=np.int64) if self.kept is None else self.kept
+        return _Part(self.rows, self.index, np.delete(kept, gone))
 
     def stored_mask(self, mask: np.ndarray | None) -> np.ndarray | None:
-        """`mask` over the rows served as a mask over the stored rows (None: every stored row)."""
+        """`mask` over the rows served as a mask over all the part's rows (None: every row)."""
         if self.kept is None:
             return mask
-        stored = np.zeros(self.index.ntotal, dtype=bool)
+        stored = np.zeros(len(self.rows), dtype=bool)
         stored[self.kept] = True if mask is None else mask
         return stored
 
     def rows_of(self, stored: np.ndarray) -> np.ndarray:
-        """The served row numbers of stored rows (each one served)."""
+        """The served row numbers of the part's rows `stored` (each one served)."""
         return stored if self.kept is None else np.searchsorted(self.kept, stored)
 
     def reconstructed(self, rows: np.ndarray) -> np.ndarray:
         return self.index.reconstruct_batch(rows if self.kept is None else self.kept[rows])
 
     def stored(self) -> np.ndarray:
-        """The vectors of the rows served, float32 (n, dim)."""
+        """The vectors of the rows served as searched, float32 (n, dim)."""
         vectors = self.index.reconstruct_n(0, self.index.ntotal)
         return vectors if self.kept is None else vectors[self.kept]
 
-    def codes(self) -> np.ndarray:
-        """The float16 codes of the rows served, a row of uint8 per vector (a copy)."""
-        codes = faiss.vector_to_array(self.index.codes).reshape(self.index.ntotal, self.index.code_size)
-        return codes if self.kept is None else codes[self.kept]
+    def saved_rows(self) -> np.ndarray:
+        """The int8 rows of the rows served."""
+        return self.rows if self.kept is None else self.rows[self.kept]
+
+
+# float16 codes are made this many rows at a time: a float32 copy of a whole archive's windows is gigabytes
+CODES_BATCH = 1 << 16
+
+
+def _part_of_rows(rows: np.ndarray) -> _Part:
+    """A part of quantised `rows`, searched as float16 codes of their values (made by NumPy, in batches)."""
+    codes = np.empty((len(rows), 2 * dimension(rows)), dtype=np.uint8)
+    for first in range(0, len(rows), CODES_BATCH):
+        batch = dequantised(rows[first:first + CODES_BATCH]).astype(np.float16)
+        codes[first:first + len(batch)] = batch.view(np.uint8)
+    index = faiss.IndexScalarQuantizer(dimension(rows), FLOAT16, faiss.METRIC_INNER_PRODUCT)
+    if len(rows):
+        index.add_sa_codes(codes)
+    return _Part(rows, index)
 
 
 def _part(vectors: np.ndarray) -> _Part:
-    """A part holding `vectors` (unit rows) as float16 codes."""
-    index = faiss.IndexScalarQuantizer(vectors.shape[1], FLOAT16, faiss.METRIC_INNER_PRODUCT)
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return _Part(index)
-
-
-def _of_codes(codes: np.ndarray, dim: int) -> _Part:
-    """A part holding the rows of `codes` (from `_Part.codes`) as they are."""
-    index = faiss.IndexScalarQuantizer(dim, FLOAT16, faiss.METRIC_INNER_PRODUCT)
-    if len(codes):
-        index.add_sa_codes(np.ascontiguousarray(codes))
-    return _Part(index)
+    """A part holding `vectors` (unit rows), rounded to int8 rows."""
+    return _part_of_rows(quantised(np.ascontiguousarray(vectors, dtype=np.float32)))
 
 
 def stored_form(vectors: np.ndarray) -> np.ndarray:
-    """float32 unit vectors as an exact index holds and gives them back (rounded to float16 by FAISS, which
-    rounds a few values otherwise than NumPy's astype)."""
+    """float32 unit vectors as an exact index holds and gives them back (int8 rows, searched as float16)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     return _part(vectors).stored() if len(vectors) else vectors
 
@@ -474,5 +484,4 @@ def _merged_tail(parts: tuple[_Part, ...], new: _Part) -> tuple[_Part, ...]:
         size += before
     if len(tail) == 1:
         return (*parts, new)
-    return (*parts[:len(parts) + 1 - len(tail)], _of_codes(np.concatenate([part.codes() for part in tail]),
-                                                           new.index.d))
+    return (*parts[:len(parts) + 1 - len(tail)], _part_of_rows(np.concatenate([part.saved_rows() for part in tail])))

@@ -1,7 +1,7 @@
 """An index folder as segments, so that a save writes what changed and nothing else.
 
 The base segment (what `qa index` or a compaction writes) has the plain file names ("passages.jsonl",
-"dense.faiss", ...); each later add writes a delta segment, the same files under a prefix
+"dense.npy", ...); each later add writes a delta segment, the same files under a prefix
 ("seg3.passages.jsonl"); a delete writes only "deleted.json", the documents each segment no longer serves
 (tombstones). The manifest's meta lists the segments, oldest first; files of earlier generations are
 kept by reference (index/store.py), never rewritten or hashed again. Loading reads each segment, drops its

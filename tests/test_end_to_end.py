@@ -119,7 +119,7 @@ def _flip(path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage, logical, message", [
-    (_truncate, "dense.faiss", r"dense.faiss \(dense.g\d+.faiss\) in .* bytes, the manifest says \d+: it is truncated"),
+    (_truncate, "dense.npy", r"dense.npy \(dense.g\d+.npy\) in .* bytes, the manifest says \d+: it is truncated"),
     (_flip, "passages.npy", r"passages.npy \(passages.g\d+.npy\) in .* does not match its sha256"),
     (_flip, "sentence_vectors.npy", r"sentence_vectors.npy .* does not match its sha256"),
     (_truncate, "manifest.json", r"manifest.json is not valid JSON"),
@@ -131,7 +131,7 @@ def test_a_damaged_index_file_is_refused_by_name(index_copy, real_embedder, dama
 
 
 def test_a_damaged_default_cache_is_rebuilt_not_trusted(index_copy, real_embedder):
-    _flip(_stored(index_copy, "dense.faiss"))
+    _flip(_stored(index_copy, "dense.npy"))
     engine = Engine.default(embedder=real_embedder, cache_dir=index_copy.parent)
     assert engine.index_dir == index_copy and _answers_pcts(engine)
     assert _answers_pcts(Engine.load(index_copy, embedder=real_embedder))
