@@ -34,7 +34,11 @@ def quantised(vectors: np.ndarray) -> np.ndarray:
 
 def dequantised(rows: np.ndarray) -> np.ndarray:
     """The float32 vectors (rows, dimension) of quantised rows."""
-    return rows[CODES].astype(np.float32) * rows[SCALE][:, None]
+    # the codes read as columns of the rows' bytes: NumPy converts a sub-array field element by element
+    codes = rows.view(np.int8).reshape(len(rows), rows.dtype.itemsize)[:, 4:4 + dimension(rows)]
+    vectors = codes.astype(np.float32)
+    vectors *= rows[SCALE][:, None]
+    return vectors
 
 
 def is_quantised(rows: np.ndarray) -> bool:

@@ -353,3 +353,12 @@ def test_a_delete_narrows_a_part_without_copying_it_and_searches_as_a_fresh_inde
     assert smaller.to_files() == fresh.to_files()
     grown = smaller.appended([fresh])  # a narrowed part's served rows are what a merge copies
     assert np.array_equal(grown.vectors(), np.concatenate([fresh.vectors(), fresh.vectors()]))
+
+
+def test_float16_codes_are_the_same_made_by_torch_or_by_numpy():
+    from index import dense
+
+    vectors = np.concatenate([_data(500, 16, seed=11), 1e-6 * _data(20, 16, seed=12), np.zeros((1, 16))])
+    vectors = vectors.astype(np.float32)
+    assert dense.torch is not None  # installed with the package: the path indexes take
+    assert np.array_equal(dense._float16(vectors), vectors.astype(np.float16))
