@@ -34,8 +34,11 @@ def quantised(vectors: np.ndarray) -> np.ndarray:
 
 def dequantised(rows: np.ndarray) -> np.ndarray:
     """The float32 vectors (rows, dimension) of quantised rows."""
-    # the codes read as columns of the rows' bytes: NumPy converts a sub-array field element by element
-    codes = rows.view(np.int8).reshape(len(rows), rows.dtype.itemsize)[:, 4:4 + dimension(rows)]
+    if isinstance(rows, np.ndarray) and rows.flags.c_contiguous and rows.dtype.fields[CODES][1] == 4:
+        # the codes read as columns of the rows' bytes: NumPy converts a sub-array field element by element
+        codes = rows.view(np.int8).reshape(len(rows), rows.dtype.itemsize)[:, 4:4 + dimension(rows)]
+    else:  # rows that are not one array (index/row_chunks.py) or not contiguous
+        codes = rows[CODES]
     vectors = codes.astype(np.float32)
     vectors *= rows[SCALE][:, None]
     return vectors
