@@ -51,8 +51,3 @@ def is_quantised(rows: np.ndarray) -> bool:
 def dimension(rows: np.ndarray) -> int:
     """How many components the quantised rows hold."""
     return rows.dtype[CODES].shape[0]
-
-
-def rounded(vectors: np.ndarray) -> np.ndarray:
-    """float32 vectors as quantising and reading them back gives them."""
-    return dequantised(quantised(vectors))
