@@ -188,13 +188,19 @@ class DenseIndex:
         for number in np.unique(part_of):
             at = part_of == number
             saved[at] = self._parts[number].saved_rows()[rows[at] - self._starts[number]]
-        index = DenseIndex(self.dim, EXACT)
-        index._set_parts((_part_of_rows(saved),))
+        return DenseIndex._of_rows(saved)
+
+    @classmethod
+    def _of_rows(cls, rows: np.ndarray) -> DenseIndex:
+        """An exact index of quantised `rows` as they are (one part)."""
+        index = cls(dimension(rows), EXACT)
+        index._set_parts((_part_of_rows(rows),))
         return index
 
     @classmethod
     def of_stored(cls, vectors: np.ndarray) -> DenseIndex:
-        """An exact index of `vectors` as they are: rows `vectors()` gave, already of unit length."""
+        """An exact index of `vectors` already of unit length (an hnsw index's, or an older file's float32 ones),
+        rounded to int8 rows as an add rounds them."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
             raise InputError(f"vectors must have shape (n, dim), got {vectors.shape}")
@@ -251,9 +257,7 @@ class DenseIndex:
                                     f"int8 rows of dimension {dim}")
         if rows is not None and len(vectors) != rows:
             raise IndexCorruptError(f"{VECTORS_FILE} holds {len(vectors)} vectors, expected {rows} (one per window)")
-        index = cls(dim, EXACT)
-        index._set_parts((_part_of_rows(vectors),))
-        return index
+        return cls._of_rows(vectors)
 
     def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
                ) -> list[list[tuple[int, float]]]:
