@@ -30,7 +30,7 @@ from qa.answer import (
 )
 from qa.answer_model import AnswerModel, Calibration
 from qa.commissioning import CommissioningFact
-from qa.place_fit import elsewhere
+from qa.place_fit import elsewhere_in_passage
 from qa.question import Question
 from qa.speakers import Quote, Speakers
 from qa.types import Answer, Hit
@@ -141,7 +141,9 @@ class AnswerPipeline:
         quote = self.speaker(candidate.hit.doc_id, candidate.start, candidate.end)
         if quote is None or quote.speaker.split()[-1].lower() in candidate.text.lower():
             return candidate
-        return replace(candidate, said_by=quote.speaker)
+        # with the role the article gives ("Dr Porter, chair of the BMA"): a question may name the office only
+        said_by = f"{quote.speaker}, {quote.role}," if quote.role else quote.speaker
+        return replace(candidate, said_by=said_by)
 
 
 def side_asked(kind: str, opinion: bool) -> str:
@@ -157,7 +159,7 @@ def about_the_asked_place(question: Question, candidates: list[Candidate], calib
         return candidates, ()
     kept, instead = [], []
     for candidate in candidates:
-        other = elsewhere(candidate.text, question.places)
+        other = elsewhere_in_passage(candidate.text, candidate.hit.text, question.places)
         if not other:
             kept.append(candidate)
         elif calibration.confidence(candidate.score) >= config.min_confidence:

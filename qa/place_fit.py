@@ -53,11 +53,24 @@ def asked_places(question: str) -> frozenset[str]:
     return frozenset(m.canonical for m in find_places(question)) - NATIONAL
 
 
+def elsewhere_in_passage(sentence: str, passage: str, asked: frozenset[str]) -> frozenset[str]:
+    """As `elsewhere`, but a sentence that names no local place is taken to speak of its passage's places:
+    "the Treasury will hand a joint budget to 10 local authorities" is about Greater Manchester when its
+    paragraph says so, and does not answer a London question."""
+    if _local_places(sentence):
+        return elsewhere(sentence, asked)
+    return elsewhere(passage, asked)
+
+
+def _local_places(text: str) -> frozenset[str]:
+    return frozenset(m.canonical for m in find_places(text)) - NATIONAL
+
+
 def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
     """The places `sentence` names instead of the asked ones; empty when it names an asked place, a place
     within one, an area holding one (a fact about the north of England may answer for Manchester), or no
     local place at all."""
-    named = frozenset(m.canonical for m in find_places(sentence)) - NATIONAL
+    named = _local_places(sentence)
     if not asked or not named:
         return frozenset()
     if any(place in asked or asked & _areas_containing(place) or place in _areas_of(asked) for place in named):

@@ -85,10 +85,35 @@ EVERYDAY_NAMES: dict[str, str] = {
 _PATTERNS = [(re.compile(rf"(?<![\w-])(?:{phrase})(?![\w-])", re.I), terms) for phrase, terms in EVERYDAY_NAMES.items()]
 
 
+# Everyday English for what reporting says plainly, read by the answer model in the plain words: it learned
+# from Wikipedia questions, which rarely use idioms ("put pen to paper" for sign, "carry the can" for blame).
+# Each means the same in any subject, so reading it plainly is safe whatever the corpus.
+PLAIN_ENGLISH: dict[str, str] = {
+    r"put(?:s|ting)? pen to paper": "sign",
+    r"carr(?:y|ies|ied|ying) the can": "take the blame",
+    r"foot(?:s|ing)? the bill": "pay",
+    r"(?:g[eo]t|gets|getting|given|gave|give) the (?:go-ahead|green light|nod)": "approved",
+    r"green[- ]lit|rubber[- ]stamp(?:ed|s)?": "approved",
+    r"(?:g[eo]t|gets|getting) the (?:chop|axe)": "scrapped",
+    r"cash[- ](?:starved|strapped)|hard[- ]up|strapped for cash": "underfunded",
+    r"(?:a )?trial (?:version|run)|(?:a )?dry run": "a pilot",
+    r"(?:g[eo]t|gets|getting) (?:it |them )?(?:off the ground|up and running|going)": "establish",
+    r"chipp(?:ed|ing)? away at|(?:eat|ate|eating|eaten) away at": "undermined",
+    r"medics": "doctors",
+    r"medic": "doctor",
+    r"(?:the )?top (?:brass|bosses)": "leaders",
+    r"red tape": "bureaucracy",
+    r"pull(?:ed|s|ing)? out of": "withdraw from",
+    r"sign(?:ed|s|ing)? up (?:to|for)": "join",
+    r"(?:step(?:ped|s|ping)?|stood|stand(?:s|ing)?) down from": "left",
+}
+_PLAIN = [(re.compile(rf"(?<![\w-])(?:{phrase})(?![\w-])", re.I), plain) for phrase, plain in PLAIN_ENGLISH.items()]
+
+
 def expansion(question: str) -> str:
     """The reporting terms for the everyday names in `question` (an empty string when it has none)."""
     found = []
-    for pattern, terms in _PATTERNS:
+    for pattern, terms in _PATTERNS + _PLAIN:
         if pattern.search(question) and terms not in found:
             found.append(terms)
     return " ".join(found)
@@ -104,6 +129,7 @@ REPORTING_NAMES: dict[str, tuple[str, str]] = {
     r"(?:health )?services)?|groups? (?:of gps )?that (?:buy|pay for|plan) (?:health )?services": ("CCG", "CCGs"),
     r"(?:nhs|health service) (?:headquarters|hq)|(?:the )?national health (?:body|service body)"
     r"|(?:the )?national (?:nhs|health) body": ("NHS England", "NHS England"),
+    r"(?:the )?(?:doctors'?|gps'?) union(?:'s)? (?:gp|gps'?) committee": ("the GPC", "the GPC"),
     r"(?:the )?(?:doctors'?|gps'?|medics'?) (?:trade )?union": ("the BMA", "the BMA"),
     r"local (?:gp|doctors'?) (?:committees?|representatives)": ("LMC", "LMCs"),
     r"(?:the )?(?:royal )?college of gps|(?:the )?gps' college": ("the RCGP", "the RCGP"),
@@ -113,13 +139,20 @@ REPORTING_NAMES: dict[str, tuple[str, str]] = {
     r"(?:gp|doctors'?) pay deal|gp contract deal": ("GP contract", "GP contract"),
     r"(?:patients'?|the public's) (?:watchdog|champion)": ("Healthwatch", "Healthwatch"),
     r"the capital's": ("London's", "London's"),  # not "the capital" alone: "Mexico City was declared the capital"
+    r"(?:the )?treasury (?:boss|chief)": ("the chancellor", "the chancellor"),
+    r"(?:the )?health service(?= (?:cash|money|funds|funding|budget|bosses|chiefs|leaders|staff)\b)": ("NHS", "NHS"),
+    r"(?:the )?lake district county": ("Cumbria", "Cumbria"),
+    r"(?:the )?(?:nhs|health) (?:regulator|watchdog)": ("the CQC", "the CQC"),
+    r"hospital (?:doctors|specialists|experts)": ("consultants", "consultants"),
 }
 _REPORTING = [(re.compile(rf"(?<![\w-])(?:{phrase})(?![\w-])", re.I), names) for phrase, names in REPORTING_NAMES.items()]
 
 
 def in_reporting_terms(question: str) -> str:
     """`question` with everyday names of bodies, roles and places replaced by the names reporting uses:
-    "What do town halls want?" -> "What do local authorities want?"."""
+    "What do town halls want?" -> "What do local authorities want?"; idioms in plain words (`PLAIN_ENGLISH`)."""
+    for pattern, plain in _PLAIN:
+        question = pattern.sub(plain, question)
     for pattern, (singular, plural) in _REPORTING:
         question = pattern.sub(lambda m, one=singular, many=plural: many if m.group().lower().endswith("s") else one,
                                question)

@@ -28,9 +28,10 @@ NEGATION = re.compile(r"\b(?:not|never|no|none|nor|n't|cannot|without|refus\w*|r
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 # A date's numbers ("25 September", "April 2013") do not count anything.
 _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b")
-_COUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                    r"hundreds?|thousands?|millions?|billions?|half|quarter|third|majority|most|all|none|dozens?|"
-                    r"per ?cent)\b", re.I)  # "one" left out: more often "one proposal" than a count
+_NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+                 r"thousands?|millions?|billions?|half|quarter|third|dozens?|per ?cent")  # "one": more often "one proposal"
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|majority|most|all|none)\b", re.I)  # a number, or a share in words
 # What a question asks for (how many, how much, when), and what a sentence needs to hold to answer it.
 _ASKS_COUNT = re.compile(r"\b(?:how (?:many|much|big|large|long|old)|what (?:proportion|share|percentage|number|"
                          r"amount|salary|cost|price|fee|sum|figure|rate|level of funding)|at what cost)\b", re.I)
@@ -40,6 +41,8 @@ _ASKS_DATE = re.compile(r"^\s*(?:when|by when|from when)\b|\b(?:by|on|from) what
 _ASKS_MONEY = re.compile(r"\bwhat (?:salary|cost|price|fee|sum)\b|\bhow much (?:money|funding|cash)\b|\bhow much "
                          r"(?:is|was|will|would|does|did|do|are|were|has|have)\b.*\b(?:budget|cost|spend\w*|paid|pay|"
                          r"worth|fund\w*|salary|fee|price|invest\w*|sav\w*)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
+_SUM = re.compile(r"[£$€]\s?\d[\d,.]*\s*(?:bn|m|k|billion|million|thousand)?\b", re.I)
 _MONEY = re.compile(r"[£$€]|\b\d[\d,.]*\s*(?:bn|m|k|p)\b|"
                     r"\b(?:million|billion|thousand|pounds?|pence|dollars?|euros?)\b", re.I)
 # "Who is the chair of ...?": the answer names someone in that office; a sentence about another office
@@ -80,9 +83,13 @@ class Question:
             return not re.search(rf"\b(?:{_ROLES[self.office]})", sentence, re.I)
         if self.asks_for == COUNT:
             rest = _DATE.sub(" ", sentence)
+            how_many = bool(_HOW_MANY.search(self.text))
+            if how_many:  # a sum of money counts no CCGs: "the £6bn budget"
+                rest = _SUM.sub(" ", rest)
             for number in re.findall(r"\d[\d,.]*", self.text):
                 rest = re.sub(rf"(?<![\d,.]){re.escape(number)}(?![\d,.]*\d)", " ", rest)
-            return not _COUNT.search(rest)
+            # "how many" asks for a number: "all responsibilities" or "most GPs" does not give one
+            return not (_NUMBER if how_many else _COUNT).search(rest)
         return False
 
 

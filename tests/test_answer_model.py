@@ -153,6 +153,8 @@ def test_a_comment_that_states_the_answer_is_found_under_another_article(default
     ("What salary is the chief executive paid?", "He set out the Five Year Forward View.", True),  # a name, not money
     ("How much is Cumbria's annual health budget?", "The county's annual £850 million health budget.", False),
     ("How many CCGs applied?", "Some 67 CCGs applied.", False),
+    ("How many CCGs will commission?", "CCGs take all responsibility for the £6bn budget.", True),  # no number of CCGs
+    ("What share of CCGs applied?", "Most CCGs applied.", False),  # a share may be given in words
 ])
 def test_an_answer_must_hold_the_amount_or_office_asked_for(question, sentence, lacks):
     assert analyse(question).lacks_answer_type(sentence) is lacks

@@ -26,3 +26,14 @@ def test_a_sentence_naming_no_local_place_or_only_england_may_answer():
     asked = asked_places("Who commissions GP services in Leeds?")
     assert not elsewhere("NHS England will commission GP services.", asked)
     assert not elsewhere("CCGs will commission GP services.", asked)
+
+
+def test_a_sentence_naming_no_place_speaks_of_its_passage_s_places():
+    from qa.place_fit import elsewhere_in_passage
+
+    passage = "Greater Manchester will take control of its budget. The Treasury will hand over a joint budget."
+    assert elsewhere_in_passage("The Treasury will hand over a joint budget.", passage,
+                                frozenset({"London"})) == frozenset({"Greater Manchester"})
+    assert not elsewhere_in_passage("The Treasury will hand over a joint budget.", passage,
+                                    frozenset({"Salford"}))  # a place within the passage's area
+    assert not elsewhere_in_passage("London will follow.", passage, frozenset({"London"}))  # its own place decides

@@ -78,6 +78,20 @@ def test_the_answer_model_reads_everyday_names_as_reporting_names(question, read
     assert in_reporting_terms(question) == read_as
 
 
+@pytest.mark.parametrize(("question", "read_as"), [
+    ("When will surgeries put pen to paper?", "When will GP practices sign?"),
+    ("Who will carry the can for cash-strapped services?", "Who will take the blame for underfunded services?"),
+    ("Which law chipped away at medics' say?", "Which law undermined doctors' say?"),
+    ("Who will foot the bill for the Treasury boss's plan?", "Who will pay for the chancellor's plan?"),
+])
+def test_idioms_are_read_in_plain_words(question, read_as):
+    assert in_reporting_terms(question) == read_as
+
+
+def test_idioms_bring_their_plain_words_to_lexical_search():
+    assert "sign" in expansion("When will practices put pen to paper?").split()
+
+
 @pytest.mark.parametrize("question", [
     "When was Mexico City declared the capital?",  # "the capital" alone is not always London
     "Who heads the Security Council?",
