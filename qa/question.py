@@ -29,7 +29,7 @@ _MONTHS = r"January|February|March|April|May|June|July|August|September|October|
 # A date's numbers ("25 September", "April 2013") do not count anything.
 _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b")
 _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
-                 r"thousands?|millions?|billions?|half|quarter|third|dozens?|per ?cent")  # "one": more often "one proposal"
+                 r"thousands?|millions?|billions?|half|quarter|third|dozens?|per ?cent")  # not "one": "one proposal"
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|majority|most|all|none)\b", re.I)  # a number, or a share in words
 # What a question asks for (how many, how much, when), and what a sentence needs to hold to answer it.
