@@ -63,6 +63,7 @@ class Candidate:
     similarity: float  # cosine between sentence and question
     score: float
     features: tuple[float, ...] = ()  # what the answer model's score was computed from, once it has read it
+    before: str = ""  # the sentence before it in its passage ("" for the first): the answer model reads it first
     said_by: str = ""  # who speaks a quoted sentence that does not name them; the answer model reads it too
 
     @property
@@ -102,17 +103,21 @@ class SentenceScorer:
             passage = self.index.passages[row]
             first = self.index.sentence_start[row]
             similarities = dequantised(self.index.sentence_vectors[first:first + len(passage.sentences)]) @ query_vector
-            for number, ((start, end), similarity) in enumerate(zip(passage.sentences, similarities.tolist())):
+            spans = passage.sentences
+            for number, ((start, end), similarity) in enumerate(zip(spans, similarities.tolist())):
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = read_coverage = self._coverage(terms, text)
+                opening = number  # the first sentence read: the one before, when this one points back to it
                 if number and POINTS_BACK.match(text):
-                    start = passage.sentences[number - 1][0]
+                    opening = number - 1
+                    start = spans[opening][0]
                     text = passage.text[start - passage.start:end - passage.start]
                     read_coverage = self._coverage(terms, text)
+                before = passage.text[spans[opening - 1][0] - passage.start:start - passage.start].strip() if opening else ""
                 # a sentence close in meaning or in rare words (with the one it points back to) is worth reading;
                 # its own words and meaning are what the answer model's features weigh
                 prior = similarity + read_coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
-                result.append(Candidate(hit, start, end, text, coverage, similarity, prior))
+                result.append(Candidate(hit, start, end, text, coverage, similarity, prior, before=before))
         return result
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -135,7 +140,8 @@ def rescore(model: AnswerModel, question: Question, candidates: Sequence[Candida
     chosen = ranked[:keep] + [c for c in ranked[keep:] if (c.hit.doc_id, c.start, c.end) in must_read]
     if not chosen:
         return []
-    table = features(question, model.score(question, [c.reads for c in chosen]), [c.reads for c in chosen],
+    logits = model.score(question, [c.reads for c in chosen], [c.before for c in chosen])
+    table = features(question, logits, [c.reads for c in chosen],
                      [f"{c.said_by} {c.hit.text}" for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
                      [c.hit.rank for c in chosen])
     probabilities = model.calibration.sentence_probability(table)

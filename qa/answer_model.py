@@ -35,6 +35,7 @@ WEIGHTS_FILE = "answer_scorer.safetensors"
 CONFIG_FILE = "config.json"
 CALIBRATION_FILE = "calibration.json"
 QUESTION_TOKENS = 48  # longer questions are cut here; the sentence gets the rest of MAX_TOKENS
+CONTEXT_TOKENS = 40  # of the sentence before, for a model that reads one (config.json "reads_context")
 MAX_TOKENS = 160
 # A question's candidate pairs are read on up to this many threads: the answer model is most of `ask`, its
 # matrix products release the GIL, and each thread's BLAS stays single-threaded (`qa.threads`), so two cores
@@ -114,16 +115,22 @@ def features(question: Question, logits: np.ndarray, sentences: Sequence[str], p
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
 
-def pair_ids(tokenizer, questions: Sequence[str], sentences: Sequence[str]) -> tuple[list[list[int]], list[list[int]]]:
-    """[CLS] question [SEP] sentence [SEP] token ids and their segment ids, as the model was trained on."""
+def pair_ids(tokenizer, questions: Sequence[str], sentences: Sequence[str],
+             contexts: Sequence[str] | None = None) -> tuple[list[list[int]], list[list[int]]]:
+    """[CLS] question [SEP] sentence [SEP] token ids and their segment ids, as the model was trained on; with
+    `contexts` (the sentence before each, "" for none), [CLS] question [SEP] context [SEP] sentence [SEP]: the
+    context in the question's segment, its last CONTEXT_TOKENS kept, so the sentence stays the one scored."""
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     asked = [e.ids[:QUESTION_TOKENS] for e in tokenizer.encode_batch(list(questions), add_special_tokens=False)]
     read = [e.ids for e in tokenizer.encode_batch(list(sentences), add_special_tokens=False)]
+    before = ([e.ids[-CONTEXT_TOKENS:] for e in tokenizer.encode_batch(list(contexts), add_special_tokens=False)]
+              if contexts is not None else [[] for _ in read])
     ids, segments = [], []
-    for question, sentence in zip(asked, read):
-        sentence = sentence[:MAX_TOKENS - 3 - len(question)]
-        ids.append([cls_id, *question, sep_id, *sentence, sep_id])
-        segments.append([0] * (len(question) + 2) + [1] * (len(sentence) + 1))
+    for question, sentence, context in zip(asked, read, before):
+        head = [cls_id, *question, sep_id] + ([*context, sep_id] if context else [])
+        sentence = sentence[:MAX_TOKENS - 1 - len(head)]
+        ids.append([*head, *sentence, sep_id])
+        segments.append([0] * len(head) + [1] * (len(sentence) + 1))
     return ids, segments
 
 
@@ -151,12 +158,15 @@ class AnswerModel:
         trained["embeddings.word_embeddings.weight"] = base_embeddings.astype(np.float32)
         self._bert = NumpyBert(base, MAX_TOKENS, weights=trained, exact_gelu=False)  # scores only: tanh GELU
         self.calibration = _read_calibration(folder / CALIBRATION_FILE)
+        self.reads_context = bool(self.config.get("reads_context", False))  # trained on sentences in context
 
-    def logits(self, questions: Sequence[str], sentences: Sequence[str], batch: int = 32) -> np.ndarray:
-        """One logit per (question, sentence) pair: higher when the sentence answers the question."""
+    def logits(self, questions: Sequence[str], sentences: Sequence[str], contexts: Sequence[str] | None = None,
+               batch: int = 32) -> np.ndarray:
+        """One logit per (question, sentence) pair, each sentence read after its context when given: higher
+        when the sentence answers the question."""
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        ids, segments = pair_ids(self._bert.tokenizer, questions, sentences)
+        ids, segments = pair_ids(self._bert.tokenizer, questions, sentences, contexts)
         order = np.argsort([len(row) for row in ids])  # similar lengths together: less padding
         out = np.zeros(len(ids), dtype=np.float32)
 
@@ -175,11 +185,13 @@ class AnswerModel:
             list(worker_pool().map(read, groups))  # list(): raises a reader's error here
         return out
 
-    def score(self, question: str | Question, sentences: Sequence[str]) -> np.ndarray:
+    def score(self, question: str | Question, sentences: Sequence[str], contexts: Sequence[str] = ()) -> np.ndarray:
         """Logits for one question's candidate sentences, each read as `qa.question.model_reading` reads the
-        question (NHS abbreviations spelled out)."""
+        question (NHS abbreviations spelled out), and after the sentence before it (`contexts`) when the model
+        was trained to read one."""
         asked = question.read_as if isinstance(question, Question) else model_reading(question)
-        return self.logits([asked] * len(sentences), [spelled_out(s) for s in sentences])
+        read_before = [spelled_out(c) for c in contexts] if self.reads_context and contexts else None
+        return self.logits([asked] * len(sentences), [spelled_out(s) for s in sentences], read_before)
 
     _shared: "AnswerModel | None" = None
     _shared_lock = threading.Lock()

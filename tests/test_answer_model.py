@@ -32,11 +32,30 @@ def test_numpy_forward_matches_the_torch_model_it_was_trained_as(model):
     questions = ["Who commissions GP services?", "When was the deal signed?", "Who commissions GP services?"]
     sentences = ["Councils will commission GP services from April.", "The deal was signed in 2015.",
                  "It rained all week in a town with a long and well-documented history of weather."]
-    ids, segments = pair_ids(model._bert.tokenizer, questions, sentences)
+    contexts = ["The deal was announced today.", "", "Councils will commission GP services from April."]
+    ids, segments = pair_ids(model._bert.tokenizer, questions, sentences, contexts)
     with torch.no_grad():
         expected = scorer(ids, segments).numpy()
     # atol: the NumPy model runs GELU's tanh form (qa.answer_model), within 5e-4 of torch's exact one
-    np.testing.assert_allclose(model.logits(questions, sentences), expected, atol=5e-3)
+    np.testing.assert_allclose(model.logits(questions, sentences, contexts), expected, atol=5e-3)
+
+
+def test_a_sentence_is_read_after_its_context_in_the_question_s_segment(model):
+    tokenizer = model._bert.tokenizer
+    (alone, in_context), (alone_segments, context_segments) = pair_ids(
+        tokenizer, ["Who pays?"] * 2, ["Councils pay."] * 2, ["", "The deal was signed."])
+    question, context = (tokenizer.encode(t, add_special_tokens=False).ids for t in ("Who pays?", "The deal was signed."))
+    sentence_part = alone[len(question) + 2:]
+    assert in_context == alone[:len(question) + 2] + context + [alone[len(question) + 1]] + sentence_part
+    assert context_segments == [0] * (len(question) + len(context) + 3) + [1] * len(sentence_part)
+    assert alone_segments == [0] * (len(question) + 2) + [1] * len(sentence_part)
+
+
+def test_a_model_trained_without_context_reads_sentences_alone(model):
+    sentences = ["Councils will commission GP services from April."]
+    with_context = model.score("Who commissions GP services?", sentences, ["It was a wet week."])
+    alone = model.score("Who commissions GP services?", sentences)
+    assert (with_context == alone).all() != model.reads_context
 
 
 def test_the_answering_sentence_outscores_a_near_miss_and_an_off_topic_one(model):

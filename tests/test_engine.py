@@ -106,6 +106,18 @@ def test_a_sentence_that_points_back_is_read_and_cited_with_the_one_before():
                     "Councils were not consulted."}
 
 
+
+def test_each_sentence_is_read_after_the_one_before_it_in_its_passage():
+    report = Document(id="overview", title="Co-commissioning", text="An overview sets out what CCGs could commission. "
+                      "It states that GP contracts could be delegated. Councils were not consulted.")
+    engine = Engine.from_documents([report], embedder=KeywordEmbedder(VOCABULARY))
+    before = {c.text: c.before for c in engine.scored_sentences("What could CCGs commission?")}
+    assert before == {"An overview sets out what CCGs could commission.": "",
+                      # read with the sentence it points back to, so nothing comes before the pair
+                      "An overview sets out what CCGs could commission. It states that GP contracts could be delegated.": "",
+                      "Councils were not consulted.": "It states that GP contracts could be delegated."}
+
+
 def test_doc_ids_limit_the_answer_to_those_documents(engine):
     answer = engine.ask("Who will commission GP services?", doc_ids=["ccg"])
     assert answer.citations and {c.doc_id for c in answer.citations} == {"ccg"}

