@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from index.build import CorpusIndex
@@ -30,7 +30,7 @@ from qa.answer import (
 )
 from qa.answer_model import AnswerModel, Calibration
 from qa.commissioning import CommissioningFact
-from qa.place_fit import elsewhere_in_passage
+from qa.place_fit import elsewhere_in_context, local_places
 from qa.question import Question
 from qa.speakers import Quote, Speakers
 from qa.types import Answer, Hit
@@ -50,6 +50,7 @@ class AnswerPipeline:
         self._scorer: SentenceScorer | None = None
         self._facts: list[CommissioningFact] | None = None
         self._speakers: dict[str, Speakers] = {}  # per document, made when an answer first reads it
+        self._places: dict[str, frozenset[str]] = {}  # per document: the local places it names
 
     def ask(self, question: Question, k: int, kind: str, doc_ids: Sequence[str] | None, mode: str | None) -> Answer:
         config = self.settings()
@@ -57,7 +58,8 @@ class AnswerPipeline:
         wanted = prefer = side_asked(kind, question.opinion)
         vector = self.retriever.query_vector(question.text)
         candidates, facts = self.candidates(question, vector, prefer, kind, doc_ids, mode)
-        candidates, reported_elsewhere = about_the_asked_place(question, candidates, calibration, config)
+        candidates, reported_elsewhere = about_the_asked_place(question, candidates, calibration, config,
+                                                               self.document_places)
         if wanted == COMMENT and question.opinion:
             candidates = readers_views(candidates, calibration)
         strength = {side: calibration.confidence(max((c.score for c in candidates if c.hit.kind == side), default=0.0))
@@ -117,6 +119,14 @@ class AnswerPipeline:
             speakers = self._speakers[doc_id] = Speakers(self.index.quotes(doc_id))  # found when indexed
         return speakers.speaker_of(start, end)
 
+    def document_places(self, doc_id: str) -> frozenset[str]:
+        """The local places a document's title and text name (found when an answer first needs them)."""
+        places = self._places.get(doc_id)
+        if places is None:
+            document = self.index.documents[doc_id]
+            places = self._places[doc_id] = local_places(f"{document.title}\n{document.text}")
+        return places
+
     def _sentence_scorer(self) -> SentenceScorer:
         if self._scorer is None:
             self._scorer = SentenceScorer(self.index, self.index.analysis.idf())  # counted when indexed
@@ -152,14 +162,17 @@ def side_asked(kind: str, opinion: bool) -> str:
 
 
 def about_the_asked_place(question: Question, candidates: list[Candidate], calibration: Calibration,
-                          config: AnswerConfig) -> tuple[list[Candidate], tuple[str, ...]]:
+                          config: AnswerConfig, document_places: Callable[[str], frozenset[str]]
+                          ) -> tuple[list[Candidate], tuple[str, ...]]:
     """The candidates that do not speak of another place than the question asks about, and the places that
-    sentences strong enough to answer spoke of instead (so an abstention can say where it is reported)."""
+    sentences strong enough to answer spoke of instead (so an abstention can say where it is reported);
+    `document_places(doc_id)` gives the local places a candidate's document names."""
     if not question.places:
         return candidates, ()
     kept, instead = [], []
     for candidate in candidates:
-        other = elsewhere_in_passage(candidate.text, candidate.hit.text, question.places)
+        other = elsewhere_in_context(candidate.text, candidate.hit.text, document_places(candidate.hit.doc_id),
+                                     question.places)
         if not other:
             kept.append(candidate)
         elif calibration.confidence(candidate.score) >= config.min_confidence:

@@ -53,16 +53,8 @@ def asked_places(question: str) -> frozenset[str]:
     return frozenset(m.canonical for m in find_places(question)) - NATIONAL
 
 
-def elsewhere_in_passage(sentence: str, passage: str, asked: frozenset[str]) -> frozenset[str]:
-    """As `elsewhere`, but a sentence that names no local place is taken to speak of its passage's places:
-    "the Treasury will hand a joint budget to 10 local authorities" is about Greater Manchester when its
-    paragraph says so, and does not answer a London question."""
-    if _local_places(sentence):
-        return elsewhere(sentence, asked)
-    return elsewhere(passage, asked)
-
-
-def _local_places(text: str) -> frozenset[str]:
+def local_places(text: str) -> frozenset[str]:
+    """The local places `text` names (canonical names), national ones left out."""
     return frozenset(m.canonical for m in find_places(text)) - NATIONAL
 
 
@@ -70,7 +62,21 @@ def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
     """The places `sentence` names instead of the asked ones; empty when it names an asked place, a place
     within one, an area holding one (a fact about the north of England may answer for Manchester), or no
     local place at all."""
-    named = _local_places(sentence)
+    return _instead(local_places(sentence), asked)
+
+
+def elsewhere_in_context(sentence: str, passage: str, document_places: frozenset[str],
+                         asked: frozenset[str]) -> frozenset[str]:
+    """As `elsewhere`, but a sentence that names no local place speaks of its passage's places when its
+    whole document (`document_places`, see `local_places`) never names the asked place: "the Treasury will
+    hand a joint budget to 10 local authorities" in a Greater Manchester article does not answer a London
+    question, while a quote in an article about London that names its speaker's town still may."""
+    if local_places(sentence) or not _instead(document_places, asked):
+        return elsewhere(sentence, asked)
+    return elsewhere(passage, asked)
+
+
+def _instead(named: frozenset[str], asked: frozenset[str]) -> frozenset[str]:
     if not asked or not named:
         return frozenset()
     if any(place in asked or asked & _areas_containing(place) or place in _areas_of(asked) for place in named):

@@ -28,12 +28,13 @@ def test_a_sentence_naming_no_local_place_or_only_england_may_answer():
     assert not elsewhere("CCGs will commission GP services.", asked)
 
 
-def test_a_sentence_naming_no_place_speaks_of_its_passage_s_places():
-    from qa.place_fit import elsewhere_in_passage
+def test_a_sentence_naming_no_place_speaks_of_its_passage_s_places_when_its_document_never_names_the_asked_one():
+    from qa.place_fit import elsewhere_in_context
 
+    sentence = "The Treasury will hand over a joint budget."
     passage = "Greater Manchester will take control of its budget. The Treasury will hand over a joint budget."
-    assert elsewhere_in_passage("The Treasury will hand over a joint budget.", passage,
-                                frozenset({"London"})) == frozenset({"Greater Manchester"})
-    assert not elsewhere_in_passage("The Treasury will hand over a joint budget.", passage,
-                                    frozenset({"Salford"}))  # a place within the passage's area
-    assert not elsewhere_in_passage("London will follow.", passage, frozenset({"London"}))  # its own place decides
+    manchester, london = frozenset({"Greater Manchester"}), frozenset({"London"})
+    assert elsewhere_in_context(sentence, passage, manchester, london) == manchester
+    assert not elsewhere_in_context(sentence, passage, manchester | london, london)  # the article names London
+    assert not elsewhere_in_context(sentence, passage, manchester, frozenset({"Salford"}))  # within the area
+    assert not elsewhere_in_context("London will follow.", passage, manchester, london)  # its own place decides
