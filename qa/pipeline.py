@@ -171,8 +171,8 @@ def about_the_asked_place(question: Question, candidates: list[Candidate], calib
         return candidates, ()
     kept, instead = [], []
     for candidate in candidates:
-        other = elsewhere_in_context(candidate.text, candidate.hit.text, document_places(candidate.hit.doc_id),
-                                     question.places)
+        other = elsewhere_in_context(candidate.text, candidate.hit.text,
+                                     lambda doc_id=candidate.hit.doc_id: document_places(doc_id), question.places)
         if not other:
             kept.append(candidate)
         elif calibration.confidence(candidate.score) >= config.min_confidence:

@@ -7,6 +7,8 @@ neither ask nor exclude: "NHS England" names a body, and a national fact covers 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qa.commissioning import find_places
 
 NATIONAL = frozenset({"England", "UK", "Scotland", "Wales", "Northern Ireland"})
@@ -65,14 +67,16 @@ def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
     return _instead(local_places(sentence), asked)
 
 
-def elsewhere_in_context(sentence: str, passage: str, document_places: frozenset[str],
+def elsewhere_in_context(sentence: str, passage: str, document_places: Callable[[], frozenset[str]],
                          asked: frozenset[str]) -> frozenset[str]:
     """As `elsewhere`, but a sentence that names no local place speaks of its passage's places when its
-    whole document (`document_places`, see `local_places`) never names the asked place: "the Treasury will
-    hand a joint budget to 10 local authorities" in a Greater Manchester article does not answer a London
-    question, while a quote in an article about London that names its speaker's town still may."""
-    if local_places(sentence) or not _instead(document_places, asked):
-        return elsewhere(sentence, asked)
+    whole document (`document_places()`, asked only then: a long article takes a while to read) never names
+    the asked place: "the Treasury will hand a joint budget to 10 local authorities" in a Greater Manchester
+    article does not answer a London question, while a quote in an article about London that names its
+    speaker's town still may."""
+    named = local_places(sentence)
+    if named or not asked or not _instead(document_places(), asked):
+        return _instead(named, asked)
     return elsewhere(passage, asked)
 
 
