@@ -132,15 +132,18 @@ class SentenceScorer:
 
 
 def rescore(model: AnswerModel, question: Question, candidates: Sequence[Candidate], keep: int,
-            must_read: set[tuple[str, int, int]] = frozenset()) -> list[Candidate]:
+            must_read: set[tuple[str, int, int]] = frozenset(),
+            place_given: Callable[[Candidate], bool] | None = None) -> list[Candidate]:
     """The `keep` best candidates by prior (and every sentence in `must_read`, as (doc_id, start, end)),
-    read by the answer model: `score` becomes the sentence's calibrated probability of answering and
+    read by the answer model (without the question's places for a candidate whose article names the asked
+    place, by `place_given`): `score` becomes the sentence's calibrated probability of answering and
     `features` what it was computed from (`qa.answer_model.FEATURES`). Best first."""
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen = ranked[:keep] + [c for c in ranked[keep:] if (c.hit.doc_id, c.start, c.end) in must_read]
     if not chosen:
         return []
-    logits = model.score(question, [c.reads for c in chosen], [c.before for c in chosen])
+    given = [place_given(c) for c in chosen] if place_given and question.places else ()
+    logits = model.score(question, [c.reads for c in chosen], [c.before for c in chosen], given)
     table = features(question, logits, [c.reads for c in chosen],
                      [f"{c.said_by} {c.hit.text}" for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
                      [c.hit.rank for c in chosen])

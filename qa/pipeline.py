@@ -30,7 +30,7 @@ from qa.answer import (
 )
 from qa.answer_model import AnswerModel, Calibration
 from qa.commissioning import CommissioningFact
-from qa.place_fit import elsewhere_in_context, local_places
+from qa.place_fit import elsewhere_in_context, local_places, place_given_by_context
 from qa.question import Question
 from qa.speakers import Quote, Speakers
 from qa.types import Answer, Hit
@@ -96,7 +96,8 @@ class AnswerPipeline:
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
         listed = [self._with_speaker(c) for c in self._sentence_scorer().candidates(question, vector[0], hits)]
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
-        return rescore(self.model(), question, listed, self.config.rescored, fact_spans), facts
+        return rescore(self.model(), question, listed, self.config.rescored, fact_spans,
+                       lambda c: self._place_given(question, c)), facts
 
     def model(self) -> AnswerModel:
         return self._model or AnswerModel.shared()
@@ -126,6 +127,11 @@ class AnswerPipeline:
             document = self.index.documents[doc_id]
             places = self._places[doc_id] = local_places(f"{document.title}\n{document.text}")
         return places
+
+    def _place_given(self, question: Question, candidate: Candidate) -> bool:
+        """The candidate's sentence names no place while its passage or article names the asked one."""
+        return place_given_by_context(candidate.reads, f"{candidate.said_by} {candidate.hit.text}",
+                                      lambda: self.document_places(candidate.hit.doc_id), question.places)
 
     def _sentence_scorer(self) -> SentenceScorer:
         if self._scorer is None:

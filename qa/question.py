@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qa.errors import InputError
 from qa.intent import OPINION, question_intent
-from qa.place_fit import asked_places
+from qa.place_fit import asked_places, without_places
 from qa.plain_words import expansion, in_reporting_terms, spelled_out
 
 MAX_QUESTION_CHARS = 1000
@@ -70,6 +70,7 @@ class Question:
     office: str | None  # for ROLE, the office asked about ("chair" in "who is the chair of X?")
     everyday_terms: str  # the reporting terms for its everyday names ("town hall" -> local authority)
     read_as: str  # as the answer model reads it: reporting names, abbreviations spelled out
+    read_placeless: str  # read_as without its local places: for a sentence whose article says where it is
 
     def lacks_answer_type(self, sentence: str) -> bool:
         """It asks how many / how much / when / who holds an office, and `sentence` holds no count / amount of
@@ -97,10 +98,12 @@ def analyse(text: object) -> Question:
     """The question checked (InputError if it is not text of 1 to MAX_QUESTION_CHARS characters) and read."""
     text = check_question(text)
     asks_for = _answer_type(text)
-    return Question(text=text, opinion=question_intent(text) == OPINION, places=asked_places(text),
+    places, read_as = asked_places(text), model_reading(text)
+    return Question(text=text, opinion=question_intent(text) == OPINION, places=places,
                     names=tuple(question_names(text)), negative=bool(NEGATION.search(text)), asks_for=asks_for,
                     office=_ASKS_ROLE.search(text).group(1).lower() if asks_for == ROLE else None,
-                    everyday_terms=expansion(text), read_as=model_reading(text))
+                    everyday_terms=expansion(text), read_as=read_as,
+                    read_placeless=without_places(read_as) if places else read_as)
 
 
 def _answer_type(text: str) -> str | None:

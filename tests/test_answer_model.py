@@ -138,6 +138,14 @@ def test_a_question_about_a_place_the_articles_never_report_abstains_and_says_wh
     assert answer.abstained and "They report it for Greater Manchester" in answer.text
 
 
+def test_a_sentence_that_leaves_its_place_and_body_to_the_article_answers_a_question_naming_them(default_engine):
+    # "The trust has appointed 11 GP clinical leads" names neither Waltham Forest nor its trust; its article
+    # does. The model reads the question as "has the trust appointed" for it (qa.place_fit.without_places).
+    answer = default_engine.ask("How many GP clinical leads has NHS Waltham Forest appointed?")
+    assert not answer.abstained
+    assert "11 GP clinical leads" in answer.citations[0].sentence, answer.text
+
+
 def test_readers_views_on_the_manchester_deal_leave_out_the_airport(default_engine):
     answer = default_engine.ask("What do readers think of the Greater Manchester deal?")
     assert answer.citations and answer.citations[0].kind == "comment"

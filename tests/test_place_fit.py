@@ -39,3 +39,37 @@ def test_a_sentence_naming_no_place_speaks_of_its_passage_s_places_when_its_docu
     assert not elsewhere_in_context(sentence, passage, names_both, london)  # the article names London
     assert not elsewhere_in_context(sentence, passage, names_manchester, frozenset({"Salford"}))  # within the area
     assert not elsewhere_in_context("London will follow.", passage, names_manchester, london)  # its own place decides
+
+
+def test_the_model_reads_a_question_without_its_places_and_bodies_as_their_kind():
+    from qa.place_fit import without_places
+
+    assert without_places("When will practices in the north-west sign their contracts?") == \
+        "When will practices sign their contracts?"
+    assert without_places("How big is Cumbria's annual health budget?") == "How big is the annual health budget?"
+    assert without_places("What offer is made to GP partners in Manchester?") == "What offer is made to GP partners?"
+    assert without_places("What extra money goes to Manchester practices?") == "What extra money goes to practices?"
+    assert without_places("What are trusts in London pressing ahead with?") == "What are trusts pressing ahead with?"
+    assert without_places("How many boards does Shropshire have?") == "How many boards does it have?"
+    assert without_places("How many leads has NHS Waltham Forest appointed?") == "How many leads has the trust appointed?"
+    assert without_places("Who is the chair of Salford CCG?") == "Who is the chair of the CCG?"
+    assert without_places("How many London CCGs were approved?") == "How many CCGs were approved?"
+    # a body named for its place stays, and national names are not local places
+    assert without_places("Who chairs London Councils?") == "Who chairs London Councils?"
+    assert without_places("What did NHS England decide?") == "What did NHS England decide?"
+
+
+def test_a_place_is_given_by_context_when_only_the_passage_or_the_article_names_it():
+    from qa.place_fit import place_given_by_context
+
+    london = frozenset({"London"})
+    never = lambda: frozenset()  # noqa: E731
+    assert place_given_by_context("The trust appointed 11 leads.", "In Camden, the trust appointed 11 leads.", never,
+                                  london)
+    assert place_given_by_context("The trust appointed 11 leads.", "The trust appointed 11 leads.",
+                                  lambda: frozenset({"Camden"}), london)
+    assert not place_given_by_context("The trust appointed 11 leads.", "The trust appointed 11 leads.",
+                                      lambda: frozenset({"Leeds"}), london)  # its article is about elsewhere
+    assert not place_given_by_context("Camden's trust appointed 11 leads.", "Camden's trust appointed 11 leads.",
+                                      never, london)  # the sentence names its place: read as asked
+    assert not place_given_by_context("The trust appointed 11 leads.", "In Camden ...", never, frozenset())

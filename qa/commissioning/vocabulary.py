@@ -162,7 +162,7 @@ _SERVICE_TABLE: dict[str, tuple[str, ...]] = {
 # Places: canonical name, then aliases after "=". Proper names, so they match only as written.
 _PLACE_LIST = """
 England; Scotland; Wales; Northern Ireland; UK=United Kingdom=Britain=Great Britain
-North East; North West; Yorkshire and the Humber; East Midlands; West Midlands; East of England;
+North East=North-East=the north-east=north-east; North West=North-West=the north-west=north-west; Yorkshire and the Humber; East Midlands; West Midlands; East of England;
 South East; South West; North of England=north of England; Midlands; the South; Home Counties
 London=the capital; Greater Manchester; Manchester; Merseyside; West Yorkshire;
 South Yorkshire; Tyne and Wear; Birmingham; Leeds; Sheffield; Bradford; Liverpool; Bristol;
