@@ -20,6 +20,7 @@ from qa.answer_model import FEATURES, AnswerModel, Calibration, features
 from qa.errors import InputError
 from qa.phrasing import fallback_note, reported_elsewhere, sentence_line
 from qa.question import Question
+from qa.reading import without_given_names
 from qa.types import Answer, Citation, Hit
 
 # (doc_id, start, end) -> the quote spoken there: .speaker, .role, .cue_start, .cue_end (or None)
@@ -92,7 +93,11 @@ class SentenceScorer:
         self.idf = idf
         self._default_idf = max(idf.values(), default=1.0)
 
-    def candidates(self, question: Question, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Candidate]:
+    def candidates(self, question: Question, query_vector: np.ndarray, hits: Sequence[Hit],
+                   said_by: Callable[[Hit, int, int, str], str] | None = None) -> list[Candidate]:
+        """Every sentence of `hits` with its prior; `said_by(hit, start, end, text)` names the speaker of a
+        quoted sentence that does not name them ("" otherwise), whose words count towards the prior too: the
+        later sentences of a quote answer "what did the GPC negotiator say" as well as the first."""
         terms = self._weights(question.text)
         # The reporting terms for the question's everyday names ("town hall" -> local authority) count too, at
         # the weight retrieval gives them: a plain-language question shares few words with its answer.
@@ -114,10 +119,15 @@ class SentenceScorer:
                     text = passage.text[start - passage.start:end - passage.start]
                     read_coverage = self._coverage(terms, text)
                 before = passage.text[spans[opening - 1][0] - passage.start:start - passage.start].strip() if opening else ""
-                # a sentence close in meaning or in rare words (with the one it points back to) is worth reading;
-                # its own words and meaning are what the answer model's features weigh
-                prior = similarity + read_coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, text)
-                result.append(Candidate(hit, start, end, text, coverage, similarity, prior, before=before))
+                speaker = said_by(hit, start, end, text) if said_by else ""
+                read = f"{speaker} {text}" if speaker else text
+                if speaker:
+                    read_coverage = self._coverage(terms, read)
+                # a sentence close in meaning or in rare words (with the one it points back to and its speaker) is
+                # worth reading; its own words and meaning are what the answer model's features weigh
+                prior = similarity + read_coverage + EVERYDAY_NAMES_WEIGHT * self._coverage(everyday, read)
+                result.append(Candidate(hit, start, end, text, coverage, similarity, prior, before=before,
+                                        said_by=speaker))
         return result
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -135,15 +145,18 @@ def rescore(model: AnswerModel, question: Question, candidates: Sequence[Candida
             must_read: set[tuple[str, int, int]] = frozenset(),
             place_given: Callable[[Candidate], bool] | None = None) -> list[Candidate]:
     """The `keep` best candidates by prior (and every sentence in `must_read`, as (doc_id, start, end)),
-    read by the answer model (without the question's places for a candidate whose article names the asked
-    place, by `place_given`): `score` becomes the sentence's calibrated probability of answering and
+    read by the answer model with the question as it reads for each (`qa.reading`: without the names its
+    passage gives, and without the question's places where `place_given` says its article names the asked
+    place): `score` becomes the sentence's calibrated probability of answering and
     `features` what it was computed from (`qa.answer_model.FEATURES`). Best first."""
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen = ranked[:keep] + [c for c in ranked[keep:] if (c.hit.doc_id, c.start, c.end) in must_read]
     if not chosen:
         return []
-    given = [place_given(c) for c in chosen] if place_given and question.places else ()
-    logits = model.score(question, [c.reads for c in chosen], [c.before for c in chosen], given)
+    given = [bool(place_given and question.places and place_given(c)) for c in chosen]
+    readings = [without_given_names(question.read_placeless if place else question.read_as, c.reads,
+                                    f"{c.said_by} {c.hit.text}") for c, place in zip(chosen, given)]
+    logits = model.score(question, [c.reads for c in chosen], [c.before for c in chosen], readings)
     table = features(question, logits, [c.reads for c in chosen],
                      [f"{c.said_by} {c.hit.text}" for c in chosen], [c.similarity for c in chosen], [c.coverage for c in chosen],
                      [c.hit.rank for c in chosen])

@@ -186,18 +186,15 @@ class AnswerModel:
         return out
 
     def score(self, question: str | Question, sentences: Sequence[str], contexts: Sequence[str] = (),
-              place_given: Sequence[bool] = ()) -> np.ndarray:
-        """Logits for one question's candidate sentences, each read as `qa.question.model_reading` reads the
-        question (NHS abbreviations spelled out), without the places it names where `place_given` says the
-        sentence's article names the asked place (`Question.read_placeless`), and after the sentence before
-        it (`contexts`) when the model was trained to read one."""
-        if isinstance(question, Question):
-            readings = [question.read_placeless if given else question.read_as
-                        for given in place_given or [False] * len(sentences)]
-        else:
-            readings = [model_reading(question)] * len(sentences)
+              readings: Sequence[str] = ()) -> np.ndarray:
+        """Logits for one question's candidate sentences, each read with the question as `readings` gives it
+        for that sentence (by default as `qa.question.model_reading` reads it: NHS abbreviations spelled out),
+        and after the sentence before it (`contexts`) when the model was trained to read one."""
+        if not readings:
+            asked = question.read_as if isinstance(question, Question) else model_reading(question)
+            readings = [asked] * len(sentences)
         read_before = [spelled_out(c) for c in contexts] if self.reads_context and contexts else None
-        return self.logits(readings, [spelled_out(s) for s in sentences], read_before)
+        return self.logits(list(readings), [spelled_out(s) for s in sentences], read_before)
 
     _shared: "AnswerModel | None" = None
     _shared_lock = threading.Lock()

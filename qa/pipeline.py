@@ -94,7 +94,7 @@ class AnswerPipeline:
         # must not let facts it excludes take the places of those it keeps.
         facts = [] if test is None else stored_facts_where(self.index, test, MAX_FACTS, doc_ids)
         hits += [retriever.passage_hit(passage_id) for passage_id in self._fact_passages(facts, hits)]
-        listed = [self._with_speaker(c) for c in self._sentence_scorer().candidates(question, vector[0], hits)]
+        listed = self._sentence_scorer().candidates(question, vector[0], hits, self._said_by)
         fact_spans = {(f.doc_id, f.sentence_start, f.sentence_end) for f in facts}
         return rescore(self.model(), question, listed, self.config.rescored, fact_spans,
                        lambda c: self._place_given(question, c)), facts
@@ -149,17 +149,15 @@ class AnswerPipeline:
                 wanted.append(passage.id)
         return wanted
 
-    def _with_speaker(self, candidate: Candidate) -> Candidate:
-        """A quoted article sentence that does not name its speaker carries the name, so "what did Dr Hughes
-        say ..." finds the second sentence of his quote as well as the first."""
-        if candidate.hit.kind != ARTICLE:
-            return candidate
-        quote = self.speaker(candidate.hit.doc_id, candidate.start, candidate.end)
-        if quote is None or quote.speaker.split()[-1].lower() in candidate.text.lower():
-            return candidate
-        # with the role the article gives ("Dr Porter, chair of the BMA"): a question may name the office only
-        said_by = f"{quote.speaker}, {quote.role}," if quote.role else quote.speaker
-        return replace(candidate, said_by=said_by)
+    def _said_by(self, hit: Hit, start: int, end: int, text: str) -> str:
+        """Who speaks a quoted article sentence that does not name them, with the role the article gives ("Dr
+        Porter, chair of the BMA,": a question may name the office only); "" for any other sentence."""
+        if hit.kind != ARTICLE:
+            return ""
+        quote = self.speaker(hit.doc_id, start, end)
+        if quote is None or quote.speaker.split()[-1].lower() in text.lower():
+            return ""
+        return f"{quote.speaker}, {quote.role}," if quote.role else quote.speaker
 
 
 def side_asked(kind: str, opinion: bool) -> str:

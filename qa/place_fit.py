@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from qa.commissioning import find_places
+from qa.reading import joined
 
 NATIONAL = frozenset({"England", "UK", "Scotland", "Wales", "Northern Ireland"})
 _WITHIN = {  # place -> the larger areas it lies in
@@ -56,6 +58,7 @@ def asked_places(question: str) -> frozenset[str]:
     return frozenset(m.canonical for m in find_places(question)) - NATIONAL
 
 
+@lru_cache(maxsize=4096)  # a passage is asked about once for each of its candidate sentences
 def local_places(text: str) -> frozenset[str]:
     """The local places `text` names (canonical names), national ones left out."""
     return frozenset(m.canonical for m in find_places(text)) - NATIONAL
@@ -139,9 +142,7 @@ def without_places(question: str) -> str:
         else:  # "practices in the north-west sign" -> "practices sign"
             kept.append(before[:lead_in.start()] if lead_in else before)
         at = mention.end
-    kept.append(question[at:])
-    text = re.sub(r"\s+([,.?!;:'’])", r"\1", re.sub(r"\s{2,}", " ", " ".join(kept)))
-    return re.sub(r"\bthe the\b", "the", text, flags=re.I).strip()
+    return joined([*kept, question[at:]])
 
 
 def _names_asked(named: frozenset[str], asked: frozenset[str]) -> bool:
