@@ -28,6 +28,7 @@ from eval.near_misses import names, near_miss
 from eval.squad_splits import read_articles, split_of
 from index.lexical import tokenize
 from index.sentences import split_sentences
+from qa.reading import without_given_names
 from training.paraphrase import WORDNET, load_synonyms, reword
 
 DEFAULT_SQUAD = Path("../shared/training/squad-v1-train/squad-v1-train.jsonl.gz")
@@ -44,15 +45,18 @@ def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) ->
 
 
 def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0, reword_share: float = 0.0,
-               synonyms: dict[str, list[str]] | None = None,
-               context_share: float = 0.0) -> list[tuple[str, str, int, str]]:
+               synonyms: dict[str, list[str]] | None = None, context_share: float = 0.0,
+               given_names_share: float = 0.0) -> list[tuple[str, str, int, str]]:
     """(question, sentence, label, context) pairs from up to `questions` sampled questions of `articles`, after
     the first `skip` of the seeded sample (so a second run can read questions the first did not). For a
     `reword_share` of the questions, the question reworded with `synonyms` (`training.paraphrase`) is paired
     with its answering sentence and with another sentence of the paragraph too, and its near miss reworded
     with the answering sentence. For a `context_share` of the pairs, the context is the sentence before
     (the model reads a sentence in its passage), and the sentence after the answering one is a negative read
-    with the answering sentence as its context: the answer must be in the sentence, not before it."""
+    with the answering sentence as its context: the answer must be in the sentence, not before it. For a
+    `given_names_share` of the questions, each pair of a sentence of the question's paragraph reads the
+    question as answering does (`qa.reading.without_given_names`: without the names the paragraph gives and
+    the sentence does not)."""
     units = []
     for article in articles:
         paragraphs = [(p["context"], split_sentences(p["context"])) for p in article["paragraphs"]]
@@ -69,26 +73,31 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             continue
         question = qa["question"].strip()
         sentence = context[slice(*spans[found])]
+        read_in_passage = given_names_share > 0 and rng.random() < given_names_share
 
         def before(i: int, text: str = context, spans=spans) -> str:
             return text[slice(*spans[i - 1])] if i > 0 and rng.random() < context_share else ""
 
-        pairs.append((question, sentence, 1, before(found)))
+        def add(asked: str, read: str, label: int, preceding: str, paragraph: str = context,
+                strip: bool = read_in_passage) -> None:
+            pairs.append((without_given_names(asked, read, paragraph) if strip else asked, read, label, preceding))
+
+        add(question, sentence, 1, before(found))
         if found + 1 < len(spans) and rng.random() < context_share * 0.5:
-            pairs.append((question, context[slice(*spans[found + 1])], 0, sentence))
+            add(question, context[slice(*spans[found + 1])], 0, sentence)
         others = [i for i in range(len(spans)) if i != found]
         if others:
             # Half the time the sentence of the paragraph sharing most words with the question: the one a
             # reader would pick when the answering sentence is missing (the commonest near miss).
             pick = (max(others, key=lambda i: _overlap(question, context[slice(*spans[i])])) if rng.random() < 0.5
                     else rng.choice(others))
-            pairs.append((question, context[slice(*spans[pick])], 0, before(pick)))
+            add(question, context[slice(*spans[pick])], 0, before(pick))
         reworded = reword(question, sentence, synonyms, rng) if synonyms and rng.random() < reword_share else None
         if reworded:
-            pairs.append((reworded, sentence, 1, before(found)))
+            add(reworded, sentence, 1, before(found))
             if others:
                 other = rng.choice(others)
-                pairs.append((reworded, context[slice(*spans[other])], 0, before(other)))
+                add(reworded, context[slice(*spans[other])], 0, before(other))
         if len(paragraphs) > 1 and rng.random() < 0.6:
             elsewhere, preceding = _closest_elsewhere(question, paragraphs, number, rng)
             pairs.append((question, elsewhere, 0, preceding if rng.random() < context_share else ""))
@@ -100,12 +109,12 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             else:
                 changed = near_miss(question, pool, context, rng)
             if changed:
-                pairs.append((changed[0], sentence, 0, before(found)))
+                add(changed[0], sentence, 0, before(found))
                 # The near miss of a reworded question is reworded too, so that rewording never outweighs a
                 # wrong name or number.
                 reworded_miss = reword(changed[0], sentence, synonyms, rng) if reworded else None
                 if reworded_miss:
-                    pairs.append((reworded_miss, sentence, 0, before(found)))
+                    add(reworded_miss, sentence, 0, before(found))
     return pairs
 
 
@@ -206,10 +215,12 @@ def logits(scorer: Scorer, tokenizer, questions, sentences, contexts=None, size:
 
 
 def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random,
-                   synonyms: dict[str, list[str]] | None = None, in_context: bool = False) -> dict[str, float]:
+                   synonyms: dict[str, list[str]] | None = None, in_context: bool = False,
+                   read_in_passage: bool = False) -> dict[str, float]:
     """Near-miss AUROC where a question's score is its best sentence: answerable (whole paragraph) vs
     the paragraph without the answering sentence, and vs a near-miss question over the whole paragraph;
-    with `synonyms`, also answerable questions reworded (`training.paraphrase`) vs all near misses."""
+    with `synonyms`, also answerable questions reworded (`training.paraphrase`) vs all near misses. With
+    `read_in_passage`, each sentence is read with the question as answering reads it (`qa.reading`)."""
     from eval.metrics import auroc
 
     cases = []  # (question, sentences, answerable, how)
@@ -233,7 +244,8 @@ def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.
         changed = near_miss(question, pool, context, rng)
         if changed:
             cases.append((changed[0], sentences, False, changed[1]))
-    flat_q = [q for q, sentences, _, _ in cases for _ in sentences]
+    flat_q = [without_given_names(q, sentence, " ".join(sentences)) if read_in_passage else q
+              for q, sentences, _, _ in cases for sentence in sentences]
     flat_s = [s for _, sentences, _, _ in cases for s in sentences]
     # each sentence read after the one before it, as answering reads a passage (the removed sentence is gone)
     flat_c = [sentences[i - 1] if i else "" for _, sentences, _, _ in cases for i in range(len(sentences))]
@@ -274,6 +286,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="share of questions also trained reworded with WordNet synonyms (needs wordnet-base)")
     parser.add_argument("--context", type=float, default=0.0,
                         help="share of pairs read after the sentence before (0: sentences alone, as before)")
+    parser.add_argument("--given-names", type=float, default=0.0,
+                        help="share of questions read without the names their paragraph gives and the sentence lacks "
+                             "(as answering reads them, qa.reading)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
     args = parser.parse_args(argv)
@@ -298,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     dev = [a for a in articles if split_of(a["title"]) == "dev"]
     started = time.time()
     synonyms = load_synonyms() if args.reword else None
-    pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms, args.context)
+    pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms, args.context,
+                       args.given_names)
     dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1), context_share=1.0 if args.context else 0.0)
     print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
           f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
@@ -338,7 +354,8 @@ def main(argv: list[str] | None = None) -> None:
     dev_labels = [bool(p[2]) for p in dev_pairs]
     accuracy = float(np.mean((dev_scores > 0) == np.array(dev_labels)))
     levels = question_level(scorer, tokenizer, dev, 600, random.Random(args.seed + 2),
-                            synonyms or (load_synonyms() if WORDNET.is_dir() else None), in_context=bool(args.context))
+                            synonyms or (load_synonyms() if WORDNET.is_dir() else None), in_context=bool(args.context),
+                            read_in_passage=bool(args.given_names))
     print(f"training: {minutes:.1f} min on {args.threads} threads")
     print(f"dev pairs: AUROC {auroc(dev_scores.tolist(), dev_labels):.3f}, accuracy {accuracy:.3f}")
     for how, value in levels.items():
@@ -352,6 +369,7 @@ def main(argv: list[str] | None = None) -> None:
               "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
                            "questions_sampled": args.questions, "questions_skipped": args.skip_questions,
                            "reworded_share": args.reword, "context_share": args.context,
+                           "given_names_share": args.given_names,
                            "resumed_from": args.resume and Path(args.resume).name, "seed": args.seed, "lr": args.lr,
                            "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
                            "steps": steps},
