@@ -58,10 +58,20 @@ def asked_places(question: str) -> frozenset[str]:
     return frozenset(m.canonical for m in find_places(question)) - NATIONAL
 
 
-@lru_cache(maxsize=4096)  # a passage is asked about once for each of its candidate sentences
 def local_places(text: str) -> frozenset[str]:
     """The local places `text` names (canonical names), national ones left out."""
+    # a passage is asked about once for each of its candidate sentences: remembered, but not a whole article
+    return _places_remembered(text) if len(text) <= _REMEMBERED_LENGTH else _places_named(text)
+
+
+_REMEMBERED_LENGTH = 5_000
+
+
+def _places_named(text: str) -> frozenset[str]:
     return frozenset(m.canonical for m in find_places(text)) - NATIONAL
+
+
+_places_remembered = lru_cache(maxsize=4096)(_places_named)
 
 
 def elsewhere(sentence: str, asked: frozenset[str]) -> frozenset[str]:
