@@ -113,9 +113,7 @@ class SentenceScorer:
                 text = passage.text[start - passage.start:end - passage.start]
                 coverage = read_coverage = self._coverage(terms, text)
                 opening = number  # the first sentence read: the one before, when this one points back to it
-                # (not across a paragraph break: "It comes as ..." opening a paragraph points at the story)
-                if number and POINTS_BACK.match(text) and \
-                        "\n" not in passage.text[spans[number - 1][1] - passage.start:spans[number][0] - passage.start]:
+                if number and POINTS_BACK.match(text):
                     opening = number - 1
                     start = spans[opening][0]
                     text = passage.text[start - passage.start:end - passage.start]
