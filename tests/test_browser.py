@@ -110,7 +110,9 @@ def test_ask_read_sources_open_one_and_follow_up(open_page):
     supporting = last.locator("mark").inner_text().strip()
     last.locator("button.qa-open").click()
     page.wait_for_selector("#qa-article #qa-focus mark", timeout=30_000)
-    assert page.locator("#qa-article #qa-focus mark").inner_text().strip() == supporting
+    # the same words; a citation read with the sentence before it may span a paragraph break, which the
+    # article shows as one and the card's one-line mark does not
+    assert " ".join(page.locator("#qa-article #qa-focus mark").inner_text().split()) == " ".join(supporting.split())
     page.wait_for_timeout(300)
     assert in_view(page, "#qa-article #qa-focus mark")
     shot(page, "desktop-3-source-opened")
