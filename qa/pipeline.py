@@ -5,7 +5,7 @@
          passages holding matching commissioning facts (qa.who_answers)
       -> sentence scoring: a cheap prior picks the sentences (qa.answer.SentenceScorer) that the answer
          model reads (qa.answer.rescore, qa.answer_model), each with the question less the names and places
-         its passage or article gives (qa.reading, qa.place_fit.without_places)
+         its passage or article gives (qa.reading)
       -> fit to the question: another place's sentences set aside (qa.place_fit); for an opinion
          question, comments ranked as readers' views (qa.answer.readers_views)
       -> choice and composition: the best sentences, at most one per passage, from the side that answers,

@@ -7,12 +7,10 @@ neither ask nor exclude: "NHS England" names a body, and a national fact covers 
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
 from qa.commissioning import find_places
-from qa.reading import joined
 
 NATIONAL = frozenset({"England", "UK", "Scotland", "Wales", "Northern Ireland"})
 _WITHIN = {  # place -> the larger areas it lies in
@@ -102,57 +100,6 @@ def place_given_by_context(sentence: str, passage: str, document_places: Callabl
     if not asked or local_places(sentence):
         return False
     return _names_asked(local_places(passage), asked) or _names_asked(document_places(), asked)
-
-
-# A place named as part of a body's name: "London Councils" is one body and stays; "Salford CCG" and "NHS Salford"
-# are read as the kind of body they are ("the CCG", "the trust"), as a sentence of their article calls them.
-_NAMES_A_BODY = re.compile(r"\s*(?:Councils|Clinical|Local|Health)\b")
-_BODY_KIND = re.compile(r"\s*(CCGs?|LMCs?|(?:City |Borough |County )?Council)\b")
-_LEADS_IN = re.compile(r"\b(?:in|across|for|from|throughout|around|within|of|and|or)\s+(?:the\s+)?$", re.I)
-_POSSESSIVE = re.compile(r"['’]s?\b")
-# a word after the place that makes it an adjective ("Manchester practices"), unless it is one of these
-_NOUN_AFTER = re.compile(r"\s+(?!(?:and|or|to|with|for|in|on|at|by|from|of|as|is|are|was|were|have|has|had|"
-                         r"will|would|can|could|should|do|does|did|be|been)\b)[A-Za-z]")
-# after "in", "for"... the place is an adjective only before a noun such as these ("for Manchester practices"):
-# "trusts in London pressing ahead" is a phrase to take out whole
-_MODIFIED = re.compile(r"\s+(?:GPs?|practices?|surgeries|surgery|councils?|boroughs?|patients?|hospitals?|trusts?|"
-                       r"doctors?|health|devolution|deal|budgets?|plans?|organisations?|areas?|region|services?|"
-                       r"residents?|pilots?|schemes?|commissioners?|partners?|city|county|town)\b")
-_SUBJECT_AFTER = re.compile(r"\b(?:does|did|do|has|have|had|is|was|are|were|will|would|can|could)\s+$", re.I)
-
-
-def without_places(question: str) -> str:
-    """`question` with the local places it names taken out ("When will practices in the north-west sign?" ->
-    "When will practices sign?"), for the answer model: it learned from Wikipedia questions that a name
-    missing from a sentence marks a near miss, while a news sentence seldom repeats the place its article is
-    about. Whether a sentence speaks of the asked place is judged apart (`elsewhere_in_context`)."""
-    kept, at = [], 0
-    for mention in find_places(question):
-        if mention.canonical in NATIONAL or _NAMES_A_BODY.match(question, mention.end):
-            continue
-        before, rest = question[at:mention.start], question[mention.end:]
-        nhs = before.endswith("NHS ")
-        body = _BODY_KIND.match(rest)
-        if body or nhs:  # "NHS Waltham Forest" -> "the trust"; "South Sefton CCG" -> "the CCG"
-            before = re.sub(r"(?:\bthe\s+)?(?:NHS\s+)?$", "", before, flags=re.I)
-            kind = body.group(1).split()[-1].lower().replace("ccg", "CCG").replace("lmc", "LMC") if body else "trust"
-            kept += [before, kind] if kind.endswith("s") else [before, "the", kind]
-            at = mention.end + (body.end() if body else 0)
-            continue
-        possessive = _POSSESSIVE.match(rest)
-        if possessive:  # "in Cumbria's annual budget" -> "in the annual budget"
-            kept += [before, "the"]
-            at = mention.end + possessive.end()
-            continue
-        lead_in = _LEADS_IN.search(before)
-        if (_MODIFIED if lead_in else _NOUN_AFTER).match(rest):  # "for Manchester practices" -> "for practices"
-            kept.append(before)
-        elif _SUBJECT_AFTER.search(before):  # "does Shropshire have" -> "does it have"
-            kept += [before, "it"]
-        else:  # "practices in the north-west sign" -> "practices sign"
-            kept.append(before[:lead_in.start()] if lead_in else before)
-        at = mention.end
-    return joined([*kept, question[at:]])
 
 
 def _names_asked(named: frozenset[str], asked: frozenset[str]) -> bool:

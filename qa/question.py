@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from qa.errors import InputError
 from qa.intent import OPINION, question_intent
-from qa.place_fit import asked_places, without_places
+from qa.place_fit import asked_places
 from qa.plain_words import expansion, in_reporting_terms, spelled_out
+from qa.reading import without_places
 
 MAX_QUESTION_CHARS = 1000
 _NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: Python allows them in str, no encoder does

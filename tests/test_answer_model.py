@@ -140,7 +140,7 @@ def test_a_question_about_a_place_the_articles_never_report_abstains_and_says_wh
 
 def test_a_sentence_that_leaves_its_place_and_body_to_the_article_answers_a_question_naming_them(default_engine):
     # "The trust has appointed 11 GP clinical leads" names neither Waltham Forest nor its trust; its article
-    # does. The model reads the question as "has the trust appointed" for it (qa.place_fit.without_places).
+    # does. The model reads the question as "has the trust appointed" for it (qa.reading.without_places).
     answer = default_engine.ask("How many GP clinical leads has NHS Waltham Forest appointed?")
     assert not answer.abstained
     assert "11 GP clinical leads" in answer.citations[0].sentence, answer.text

@@ -42,7 +42,7 @@ def test_a_sentence_naming_no_place_speaks_of_its_passage_s_places_when_its_docu
 
 
 def test_the_model_reads_a_question_without_its_places_and_bodies_as_their_kind():
-    from qa.place_fit import without_places
+    from qa.reading import without_places
 
     assert without_places("When will practices in the north-west sign their contracts?") == \
         "When will practices sign their contracts?"
