@@ -48,7 +48,7 @@ class NumpyBert:
         self.weights = weights if weights is not None else load_file(str(model_path / "model.safetensors"))
         self.layers = len({name.split(".")[2] for name in self.weights if name.startswith("encoder.layer.")})
         self._transposed: dict[str, np.ndarray] = {}
-        self._fused_bias: dict[str, np.ndarray] = {}
+        self._fused: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer: Q/K/V weight (transposed), bias
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
@@ -113,13 +113,14 @@ class NumpyBert:
 
     def _query_key_value(self, x: np.ndarray, prefix: str) -> np.ndarray:
         """(tokens, 3 * hidden): the query, key and value projections side by side."""
-        name = prefix + "attention.self.qkv"
-        if name not in self._transposed:
+        fused = self._fused.get(prefix)
+        if fused is None:  # one assignment: two reader threads may build it at once, either copy is right
             parts = [prefix + f"attention.self.{part}" for part in ("query", "key", "value")]
-            self._transposed[name] = np.ascontiguousarray(np.concatenate([self.weights[p + ".weight"] for p in parts]).T)
-            self._fused_bias[name] = np.concatenate([self.weights[p + ".bias"] for p in parts])
-        out = x @ self._transposed[name]
-        out += self._fused_bias[name]
+            fused = self._fused[prefix] = (
+                np.ascontiguousarray(np.concatenate([self.weights[p + ".weight"] for p in parts]).T),
+                np.concatenate([self.weights[p + ".bias"] for p in parts]))
+        out = x @ fused[0]
+        out += fused[1]
         return out
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
