@@ -67,6 +67,14 @@ _NAMED_SPEAKER = re.compile(
 
 _WHO_QUESTION = re.compile(r"^\s*(?:and\s+|so\s+)?who\b", re.I)
 
+# Where a clause ends: a holder states a stance only in its own clause ("what do town halls say they would
+# do when family doctors act for themselves?" asks what the councils say, not what doctors think).
+_CLAUSE_BREAK = re.compile(
+    r"[,;:]|\b(?:when|whenever|if|because|since|while|whereas|although|though|unless|after|before|until"
+    r"|that|which|whose|where)\b",
+    re.I,
+)
+
 
 def opinion_cue(question: str) -> str | None:
     """The phrase that makes `question` an opinion question, or None when it asks for a fact."""
@@ -77,13 +85,17 @@ def opinion_cue(question: str) -> str | None:
         return None  # a reported speaker's view: the article quotes it
     if match := _OPINION_WORDS.search(text):
         return match.group()
-    holder = _HOLDERS.search(text)
-    if opposing := _OPPOSING.search(text):
-        if holder or _WHO_QUESTION.search(text):
-            return opposing.group()
-    if holder:
-        for pattern in (_FEELING, _SAY_WORDS):
-            if match := pattern.search(text):
+    if _WHO_QUESTION.search(text) and (match := _OPPOSING.search(text)):
+        return match.group()
+    return _holders_stance(text, (_OPPOSING, _FEELING, _SAY_WORDS))
+
+
+def _holders_stance(text: str, patterns) -> str | None:
+    """The first stance word (of `patterns`, in order) in a clause that names an opinion holder."""
+    clauses = [clause for clause in _CLAUSE_BREAK.split(text) if _HOLDERS.search(clause)]
+    for pattern in patterns:
+        for clause in clauses:
+            if match := pattern.search(clause):
                 return match.group()
     return None
 

@@ -23,6 +23,7 @@ from qa.intent import FACT, OPINION, opinion_cue, question_intent, wants_comment
         "What is the mood among colleagues?",
         "What did readers think of the chief executive's plan?",  # readers asked: comments, whoever is named
         "Why did one commenting GP turn down a job at the CCG?",
+        "What did GPs say when the deal was announced?",  # the holder says it in its own clause
     ],
 )
 def test_opinion_questions(question):
@@ -46,6 +47,8 @@ def test_opinion_questions(question):
         "What does the head of the doctors' union fear the money could prop up?",
         "What did Dr Tracey Vell think of the plans?",
         "What do the chief executives of the trusts believe?",
+        # the councils say it; the doctors are only named in the clause after "when"
+        "What do town halls say they could take on when family doctors make choices that suit themselves?",
         "",
     ],
 )
