@@ -20,6 +20,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ def answer_sentence(context: str, spans: list[tuple[int, int]], answer: dict) ->
 
 def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: int = 0, reword_share: float = 0.0,
                synonyms: dict[str, list[str]] | None = None, context_share: float = 0.0,
-               given_names_share: float = 0.0) -> list[tuple[str, str, int, str]]:
+               given_names_share: float = 0.0, hard_share: float = 0.0,
+               hardest: Callable[[list[tuple[list[str], list[str], list[str]]]], list[int]] | None = None) -> list[tuple[str, str, int, str]]:
     """(question, sentence, label, context) pairs from up to `questions` sampled questions of `articles`, after
     the first `skip` of the seeded sample (so a second run can read questions the first did not). For a
     `reword_share` of the questions, the question reworded with `synonyms` (`training.paraphrase`) is paired
@@ -65,7 +67,7 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
             for qa in paragraph["qas"]:
                 units.append((paragraphs, pool, number, qa))
     rng.shuffle(units)
-    pairs = []
+    pairs, hard = [], []  # hard: (question as read, sentences, their preceding sentences), mined after the loop
     for paragraphs, pool, number, qa in units[skip:skip + questions]:
         context, spans = paragraphs[number]
         found = answer_sentence(context, spans, qa["answers"][0])
@@ -86,7 +88,12 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
         if found + 1 < len(spans) and rng.random() < context_share * 0.5:
             add(question, context[slice(*spans[found + 1])], 0, sentence)
         others = [i for i in range(len(spans)) if i != found]
-        if others:
+        wrong = [i for i in others if qa["answers"][0]["text"].lower() not in context[slice(*spans[i])].lower()]
+        if wrong and hardest is not None and rng.random() < hard_share:
+            sentences = [context[slice(*spans[i])] for i in wrong]
+            asked = [without_given_names(question, s, context) if read_in_passage else question for s in sentences]
+            hard.append((asked, sentences, [before(i) for i in wrong]))
+        elif others:
             # Half the time the sentence of the paragraph sharing most words with the question: the one a
             # reader would pick when the answering sentence is missing (the commonest near miss).
             pick = (max(others, key=lambda i: _overlap(question, context[slice(*spans[i])])) if rng.random() < 0.5
@@ -115,6 +122,9 @@ def make_pairs(articles: list[dict], questions: int, rng: random.Random, skip: i
                 reworded_miss = reword(changed[0], sentence, synonyms, rng) if reworded else None
                 if reworded_miss:
                     add(reworded_miss, sentence, 0, before(found))
+    if hard:
+        for (asked, sentences, preceding), pick in zip(hard, hardest([(q, s, c) for q, s, c in hard])):
+            pairs.append((asked[pick], sentences[pick], 0, preceding[pick]))
     return pairs
 
 
@@ -214,6 +224,18 @@ def logits(scorer: Scorer, tokenizer, questions, sentences, contexts=None, size:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def hardest(scorer: Scorer, tokenizer, requests: list[tuple[list[str], list[str], list[str]]]) -> list[int]:
+    """For each (questions, sentences, contexts) request, the index of the sentence `scorer` scores highest."""
+    flat = [(q, s, c) for questions, sentences, contexts in requests for q, s, c in zip(questions, sentences, contexts)]
+    scores = logits(scorer, tokenizer, [q for q, _, _ in flat], [s for _, s, _ in flat],
+                    [c for _, _, c in flat] if any(c for _, _, c in flat) else None)
+    picks, at = [], 0
+    for _, sentences, _ in requests:
+        picks.append(int(np.argmax(scores[at:at + len(sentences)])))
+        at += len(sentences)
+    return picks
+
+
 def question_level(scorer: Scorer, tokenizer, articles, limit: int, rng: random.Random,
                    synonyms: dict[str, list[str]] | None = None, in_context: bool = False,
                    read_in_passage: bool = False) -> dict[str, float]:
@@ -289,6 +311,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--given-names", type=float, default=0.0,
                         help="share of questions read without the names their paragraph gives and the sentence lacks "
                              "(as answering reads them, qa.reading)")
+    parser.add_argument("--hard-negatives", type=float, default=0.0,
+                        help="share of questions whose same-paragraph negative is the sentence the starting model "
+                             "scores highest (mined before training; use with --resume)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default=None, help="model folder (default: the package's qa/models/answer_scorer)")
     args = parser.parse_args(argv)
@@ -313,15 +338,16 @@ def main(argv: list[str] | None = None) -> None:
     dev = [a for a in articles if split_of(a["title"]) == "dev"]
     started = time.time()
     synonyms = load_synonyms() if args.reword else None
+    scorer = Scorer(base, args.layers)
+    if args.resume:
+        scorer.load(Path(args.resume) / WEIGHTS_FILE)
+    scorer.bert.eval()
     pairs = make_pairs(train, args.questions, rng, args.skip_questions, args.reword, synonyms, args.context,
-                       args.given_names)
+                       args.given_names, args.hard_negatives, lambda requests: hardest(scorer, tokenizer, requests))
     dev_pairs = make_pairs(dev, 1500, random.Random(args.seed + 1), context_share=1.0 if args.context else 0.0)
     print(f"{len(train)} train / {len(dev)} dev articles; {len(pairs):,} training pairs "
           f"({sum(p[2] for p in pairs):,} positive), {len(dev_pairs):,} dev pairs; {time.time() - started:.0f} s")
 
-    scorer = Scorer(base, args.layers)
-    if args.resume:
-        scorer.load(Path(args.resume) / WEIGHTS_FILE)
     optimiser = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.01)
     plan = batches(pairs, args.batch, rng)
     warmup = max(1, len(plan) // 20)
@@ -369,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
               "training": {"data": "SQuAD v1 train split (CC BY-SA 4.0), split by article", "pairs": len(pairs),
                            "questions_sampled": args.questions, "questions_skipped": args.skip_questions,
                            "reworded_share": args.reword, "context_share": args.context,
-                           "given_names_share": args.given_names,
+                           "given_names_share": args.given_names, "hard_negatives_share": args.hard_negatives,
                            "resumed_from": args.resume and Path(args.resume).name, "seed": args.seed, "lr": args.lr,
                            "batch": args.batch, "minutes": round(minutes, 1), "threads": args.threads,
                            "steps": steps},
